@@ -1,0 +1,54 @@
+# relmig — see README.md. Everything the targets need is fetched and built here:
+# Go modules, the development MongoDB-protocol server, staticcheck, npm packages.
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+STATICCHECK := $(BIN)/staticcheck
+STATICCHECK_VERSION := v0.7.0
+FUZZTIME    ?= 60s
+
+.PHONY: all build test lint vet devdb fuzz bench demo clean FORCE
+
+all: build
+
+build: $(BIN)/relmig
+
+$(BIN)/relmig: FORCE
+	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/relmig
+
+# The development server is its own module (FerretDB is heavy); its first build
+# takes about a minute on two cores.
+$(BIN)/devdb: scripts/devdb/go.mod scripts/devdb/go.sum scripts/devdb/main.go
+	cd scripts/devdb && $(GO) build -o $@ .
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+# devdb runs the development server in the foreground and prints its URI.
+devdb: $(BIN)/devdb
+	$(BIN)/devdb
+
+vet:
+	$(GO) vet ./...
+
+lint: vet $(STATICCHECK)
+	$(STATICCHECK) ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig
+	scripts/with-devdb.sh $(MAKE) --no-print-directory test-inner
+
+test-inner: lint
+	$(GO) test -race -count=1 ./...
+
+# fuzz runs every fuzz target for FUZZTIME each (make test runs their seed corpora).
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./releasemap/ | grep ^Fuzz); do \
+		echo "fuzz $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./releasemap/ || exit 1; \
+	done
+
+clean:
+	rm -rf $(BIN)
