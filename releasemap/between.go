@@ -107,10 +107,10 @@ func (s *Sequence) carriedBy(e Entry, v Version) (Version, bool) {
 // wrapping ErrBadRange: there are no down migrations.
 func (s *Sequence) Between(from, to Version) (*Range, error) {
 	if from.IsUnreleased() {
-		return nil, fmt.Errorf("from %s: nothing comes after unreleased: %w", from, ErrBadRange)
+		return nil, fmt.Errorf("nothing comes after %s; %w", from, ErrBadRange)
 	}
 	if !from.Less(to) {
-		return nil, fmt.Errorf("from %s is not below to %s (there are no down migrations): %w", from, to, ErrBadRange)
+		return nil, fmt.Errorf("%s is not below %s; %w", from, to, ErrBadRange)
 	}
 	rg := &Range{From: from, To: to}
 	for _, e := range s.Entries {

@@ -23,11 +23,11 @@ type Sequence struct {
 	// Runner is the map's runner defaults.
 	Runner Runner
 
-	byID     map[string]int        // id → index in Entries
-	parents  map[string][]string   // release (as written) → parent releases
-	lineage  bool                  // whether any release has parents
-	firstIn  map[string][]Version  // id → first releases carrying it, per line
-	released map[string]Version    // release as written → parsed
+	byID     map[string]int       // id → index in Entries
+	parents  map[string][]string  // release (as written) → parent releases
+	lineage  bool                 // whether any release has parents
+	firstIn  map[string][]Version // id → first releases carrying it, per line
+	released map[string]Version   // release as written → parsed
 	ancestry map[string]map[string]bool
 }
 
@@ -241,4 +241,4 @@ func (s *Sequence) Position(id string) int {
 }
 
 // ErrBadRange is wrapped when FROM is not below TO.
-var ErrBadRange = errors.New("bad range")
+var ErrBadRange = errors.New("there are no down migrations: FROM must be below TO")

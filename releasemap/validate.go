@@ -89,7 +89,7 @@ func (v *validator) top() {
 		}
 	}
 	runnerLines := m.runnerLines
-	v.runner(func(key string) int { return lineOr(runnerLines[key], m.lines["runner"]) }, "runner", m.Runner)
+	v.runner(func(key string) int { return lineOr(runnerLines[key], m.lines["runner"]) }, "runner.", m.Runner)
 }
 
 // runner checks one set of runner settings; where names them in messages
@@ -98,26 +98,26 @@ func (v *validator) runner(lineOf func(string) int, where string, r Runner) {
 	switch r.Workdir {
 	case "", "release", "current":
 	default:
-		v.ps.add(lineOf("workdir"), "%s.workdir %q: want release or current", where, r.Workdir)
+		v.ps.add(lineOf("workdir"), "%sworkdir %q: want release or current", where, r.Workdir)
 	}
 	if r.Timeout != "" {
 		if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
-			v.ps.add(lineOf("timeout"), "%s.timeout %q is not a positive duration such as 30m", where, r.Timeout)
+			v.ps.add(lineOf("timeout"), "%stimeout %q is not a positive duration such as 30m", where, r.Timeout)
 		}
 	}
 	if r.DoneMarker != "" {
 		if _, err := regexp.Compile(r.DoneMarker); err != nil {
-			v.ps.add(lineOf("done_marker"), "%s.done_marker %q is not a valid regular expression: %v", where, r.DoneMarker, regexpReason(err))
+			v.ps.add(lineOf("done_marker"), "%sdone_marker %q is not a valid regular expression: %v", where, r.DoneMarker, regexpReason(err))
 		}
 	}
 	for name, val := range r.Env {
 		if !envName.MatchString(name) {
-			v.ps.add(lineOf("env"), "%s.env: %q is not a valid variable name", where, name)
+			v.ps.add(lineOf("env"), "%senv: %q is not a valid variable name", where, name)
 		}
-		v.template(lineOf("env"), where+".env."+name, val)
+		v.template(lineOf("env"), where+"env."+name, val)
 	}
-	v.template(lineOf("command"), where+".command", r.Command)
-	v.template(lineOf("setup"), where+".setup", r.Setup)
+	v.template(lineOf("command"), where+"command", r.Command)
+	v.template(lineOf("setup"), where+"setup", r.Setup)
 }
 
 func (v *validator) template(line int, where, t string) {
@@ -261,7 +261,7 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		switch {
 		case err != nil:
 			v.ps.add(g.lineOf(key), "%s: %s %v", g.ID, key, err)
-		case !rel.IsZero() && !rel.Less(x):
+		case !rel.IsZero() && !rel.IsUnreleased() && !rel.Less(x):
 			v.ps.add(g.lineOf(key), "%s: %s %s is not after the migration's own release %s", g.ID, key, val, rel)
 		}
 	}
@@ -298,7 +298,7 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 	if g.Added != "" && !isDate(g.Added) {
 		v.ps.add(g.lineOf("added"), "%s: added %q is not a date (RFC 3339)", g.ID, g.Added)
 	}
-	v.runner(g.lineOf, g.ID, g.Effective(Runner{}))
+	v.runner(g.lineOf, g.ID+": ", g.Effective(Runner{}))
 }
 
 func (v *validator) check(g *Migration, key string, c Check) {
@@ -428,8 +428,8 @@ func (v *validator) files() {
 	named := map[string]bool{}
 	v.each(func(g *Migration, _ Version, _ int) {
 		p, ok := insidePath(g.ScriptPath())
-		if !ok {
-			return
+		if !ok || named[p] {
+			return // outside, or a duplicate already reported
 		}
 		named[p] = true
 		for _, old := range g.RenamedFrom {

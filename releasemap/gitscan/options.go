@@ -63,8 +63,8 @@ func DefaultExclude() []string {
 	return []string{"**/*.spec.*", "**/*.test.*", "**/*.d.ts"}
 }
 
-// config is the validated, normalised form of Options.
-type config struct {
+// settings is the validated, normalised form of Options.
+type settings struct {
 	repo        string
 	cacheDir    string
 	dir         string   // cleaned, "" for the root
@@ -76,8 +76,8 @@ type config struct {
 	branch      string
 }
 
-func (o Options) validate() (config, error) {
-	c := config{
+func (o Options) validate() (settings, error) {
+	c := settings{
 		repo:        strings.TrimSpace(o.Repo),
 		cacheDir:    o.CacheDir,
 		tagMatch:    o.TagMatch,

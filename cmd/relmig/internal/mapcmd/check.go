@@ -1,0 +1,87 @@
+package mapcmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/releasemap"
+)
+
+// CheckOptions are the inputs of `map check`.
+type CheckOptions struct {
+	F *cmdutil.Factory
+	// NoFiles skips the checks against the repository on disk.
+	NoFiles bool
+}
+
+// NewCmdCheck builds `relmig map check`.
+func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{F: f}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Validate the release map and report every problem with its line",
+		Long: `Validate everything a run would trip on and report all problems at once, each as
+file:line: message. Exits 0 when the map is sound, 2 otherwise.`,
+		Example: `  relmig map check
+  relmig map check --map deploy/releasemap.yaml --output json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runCheck(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.NoFiles, "no-files", false, "skip the checks against the repository on disk (missing and unnamed scripts)")
+	return cmd
+}
+
+// CheckResult is the JSON document of `map check`.
+type CheckResult struct {
+	File       string               `json:"file"`
+	Valid      bool                 `json:"valid"`
+	Releases   int                  `json:"releases"`
+	Migrations int                  `json:"migrations"`
+	Problems   []releasemap.Problem `json:"problems"`
+}
+
+func runCheck(opts *CheckOptions) error {
+	f := opts.F
+	file := f.MapFile()
+	res := CheckResult{File: file, Problems: []releasemap.Problem{}}
+	m, err := releasemap.Load(file)
+	if err == nil {
+		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, CheckTemplate: CheckTemplate})
+		res.Releases = len(m.Releases)
+		res.Migrations = len(m.Unreleased)
+		for _, r := range m.Releases {
+			res.Migrations += len(r.Migrations)
+		}
+	}
+	var pe *releasemap.ProblemsError
+	switch {
+	case errors.As(err, &pe):
+		res.Problems = pe.Problems
+	case err != nil:
+		return cmdutil.BadInput(err) // unreadable file
+	}
+	res.Valid = len(res.Problems) == 0
+	if f.JSON() {
+		if err := cmdutil.WriteJSON(f.IO.Out, res); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range res.Problems {
+			fmt.Fprintln(f.IO.Out, p.String())
+		}
+	}
+	if !res.Valid {
+		fmt.Fprintf(f.IO.ErrOut, "%s: %s\n", file, cmdutil.Plural(len(res.Problems), "problem"))
+		return &cmdutil.SilentError{Code: cmdutil.ExitUsage, Err: err}
+	}
+	fmt.Fprintf(f.IO.ErrOut, "%s: ok (%s, %s)\n", file, cmdutil.Plural(res.Releases, "release"), cmdutil.Plural(res.Migrations, "migration"))
+	return nil
+}

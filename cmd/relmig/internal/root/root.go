@@ -1,0 +1,105 @@
+// Package root builds the relmig command tree and maps every outcome to an
+// exit code, in one place.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relmig/relmig/cmd/relmig/internal/betweencmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/cmd/relmig/internal/mapcmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/versioncmd"
+	"github.com/relmig/relmig/releasemap"
+)
+
+// NewCmd builds the root command and every subcommand.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "relmig",
+		Short: "Run an application's loose MongoDB migration scripts in release order, each at most once",
+		Long: `relmig ties each migration script of an application to the release that
+introduced it (the release map), computes which scripts an upgrade between two
+releases must run, runs them in order under a lock, and records every attempt
+in the target MongoDB so each script runs at most once.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return f.CheckOutput()
+		},
+	}
+	cmd.PersistentFlags().StringVar(&f.MapPath, "map", "", "release map file (default $RELMIG_MAP, else "+cmdutil.DefaultMapFile+")")
+	cmd.PersistentFlags().StringVarP(&f.Output, "output", "o", cmdutil.OutputTable, "output format: table or json")
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.UsageError{Err: err}
+	})
+	cmd.AddCommand(
+		betweencmd.NewCmd(f, nil),
+		mapcmd.NewCmd(f),
+		versioncmd.NewCmd(f),
+	)
+	return cmd
+}
+
+// Main runs relmig with args (without the program name) and returns the
+// exit code; cmd/relmig's main is os.Exit(int(Main(…))).
+func Main(ctx context.Context, args []string, io *cmdutil.IOStreams, getenv func(string) string, version string) cmdutil.ExitCode {
+	f := &cmdutil.Factory{IO: io, Getenv: getenv, Version: versioncmd.Resolve(version)}
+	cmd := NewCmd(f)
+	cmd.SetArgs(args)
+	cmd.SetIn(io.In)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	code := ExitCodeOf(err)
+	var silent *cmdutil.SilentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintln(io.ErrOut, "relmig: "+strings.TrimSpace(err.Error()))
+	}
+	var ue *cmdutil.UsageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		if c, _, ferr := cmd.Find(args); ferr == nil && c != nil {
+			fmt.Fprintf(io.ErrOut, "Run '%s --help' for usage.\n", c.CommandPath())
+		}
+	}
+	return code
+}
+
+// ExitCodeOf maps an error to relmig's documented exit codes. It is the
+// only place that does.
+func ExitCodeOf(err error) cmdutil.ExitCode {
+	var silent *cmdutil.SilentError
+	if errors.As(err, &silent) {
+		return silent.Code
+	}
+	if code, ok := cmdutil.CodeOf(err); ok {
+		return code
+	}
+	switch {
+	case errors.Is(err, cmdutil.ErrUsage), isCobraUsage(err),
+		errors.Is(err, releasemap.ErrInvalid), errors.Is(err, releasemap.ErrBadVersion), errors.Is(err, releasemap.ErrBadRange):
+		return cmdutil.ExitUsage
+	case errors.Is(err, context.Canceled):
+		return cmdutil.ExitCanceled
+	}
+	return cmdutil.ExitError
+}
+
+// isCobraUsage recognises the errors cobra itself returns for an unknown
+// command, which do not go through the flag error function.
+func isCobraUsage(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command ") || strings.HasPrefix(err.Error(), "unknown flag")
+}
+
+// System runs relmig as a process: real streams and environment.
+func System(ctx context.Context, version string) cmdutil.ExitCode {
+	return Main(ctx, os.Args[1:], cmdutil.System(), os.Getenv, version)
+}
