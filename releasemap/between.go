@@ -112,10 +112,37 @@ func (s *Sequence) Between(from, to Version) (*Range, error) {
 	if !from.Less(to) {
 		return nil, fmt.Errorf("%s is not below %s; %w", from, to, ErrBadRange)
 	}
-	rg := &Range{From: from, To: to}
+	return s.upgrade(&from, to), nil
+}
+
+// UpTo returns every migration the application at `to` carries, in run
+// order: what a database must have applied to be at `to`.
+func (s *Sequence) UpTo(to Version) *Range {
+	return s.upgrade(nil, to)
+}
+
+// Carries reports whether the application at version v contains the
+// migration with this id.
+func (s *Sequence) Carries(id string, v Version) bool {
+	e, ok := s.Lookup(id)
+	if !ok {
+		return false
+	}
+	_, in := s.carriedBy(e, v)
+	return in
+}
+
+func (s *Sequence) upgrade(from *Version, to Version) *Range {
+	rg := &Range{To: to}
+	if from != nil {
+		rg.From = *from
+	}
 	for _, e := range s.Entries {
 		via, inTo := s.carriedBy(e, to)
-		_, inFrom := s.carriedBy(e, from)
+		inFrom := false
+		if from != nil {
+			_, inFrom = s.carriedBy(e, *from)
+		}
 		switch {
 		case inTo && !inFrom:
 			re := RangeEntry{Entry: e}
@@ -123,7 +150,7 @@ func (s *Sequence) Between(from, to Version) (*Range, error) {
 				re.Via = via
 			}
 			rg.Entries = append(rg.Entries, re)
-		case !inTo && !inFrom && from.Less(e.Release) && !to.Less(e.Release):
+		case !inTo && !inFrom && (from == nil || from.Less(e.Release)) && !to.Less(e.Release):
 			rg.LeftOut = append(rg.LeftOut, LeftOut{
 				ID: e.Migration.ID, Release: e.Release,
 				Reason: fmt.Sprintf("only a side line carries it: no release on %s's history contains it", to),
@@ -132,13 +159,14 @@ func (s *Sequence) Between(from, to Version) (*Range, error) {
 	}
 	// Back-ported migrations run where the target's line first carried them.
 	sort.SliceStable(rg.Entries, func(i, j int) bool {
-		return rg.Entries[i].runsAt().Less(rg.Entries[j].runsAt())
+		return rg.Entries[i].RunsAt().Less(rg.Entries[j].RunsAt())
 	})
-	return rg, nil
+	return rg
 }
 
-// runsAt is the release whose place in the order the entry takes.
-func (e RangeEntry) runsAt() Version {
+// RunsAt is the release whose place in the order the entry takes: Via
+// when set, else its own release.
+func (e RangeEntry) RunsAt() Version {
 	if !e.Via.IsZero() {
 		return e.Via
 	}

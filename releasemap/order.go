@@ -22,6 +22,8 @@ type Sequence struct {
 	Entries []Entry
 	// Runner is the map's runner defaults.
 	Runner Runner
+	// TagPrefix is the map's tag prefix, for parsing versions it names.
+	TagPrefix string
 
 	byID     map[string]int       // id → index in Entries
 	parents  map[string][]string  // release (as written) → parent releases
@@ -49,11 +51,12 @@ func (e *CycleError) Unwrap() error { return ErrInvalid }
 // Validate for the full list of problems.
 func (m *Map) Sequence() (*Sequence, error) {
 	s := &Sequence{
-		Runner:   m.Runner,
-		byID:     map[string]int{},
-		parents:  map[string][]string{},
-		firstIn:  map[string][]Version{},
-		released: map[string]Version{},
+		Runner:    m.Runner,
+		TagPrefix: m.Tags.Prefix,
+		byID:      map[string]int{},
+		parents:   map[string][]string{},
+		firstIn:   map[string][]Version{},
+		released:  map[string]Version{},
 	}
 	type rel struct {
 		v Version

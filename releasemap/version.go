@@ -71,8 +71,16 @@ func (v Version) Semver() *semver.Version { return v.sv }
 // Compare orders versions by semver 2.0.0 precedence (pre-release identifiers
 // compared field by field, build metadata ignored), with Unreleased after
 // every release. It returns -1, 0 or +1.
+//
+// The zero Version ("no release") sorts before every version.
 func (v Version) Compare(w Version) int {
 	switch {
+	case v.IsZero() && w.IsZero():
+		return 0
+	case v.IsZero():
+		return -1
+	case w.IsZero():
+		return 1
 	case v.IsUnreleased() && w.IsUnreleased():
 		return 0
 	case v.IsUnreleased():

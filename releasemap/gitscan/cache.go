@@ -1,0 +1,289 @@
+package gitscan
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// cacheMagic starts every walk cache file; bump the version when the layout
+// or the meaning of a record changes, and old files are then ignored.
+const cacheMagic = "relmig-gitscan-walk v1\n"
+
+// walkCache is what one run hands to the next for one repository and
+// folder. Every entry is keyed by an object hash and derived only from that
+// object (and the folder path), so no entry can go stale; entries the run
+// did not use are dropped when it is saved.
+type walkCache struct {
+	dir     string
+	commits map[plumbing.Hash]*commitRec
+	tags    map[plumbing.Hash]peeledRef
+	sums    map[plumbing.Hash][32]byte // blob hash -> SHA-256 of its content
+}
+
+func newWalkCache(dir string) *walkCache {
+	return &walkCache{
+		dir:     dir,
+		commits: map[plumbing.Hash]*commitRec{},
+		tags:    map[plumbing.Hash]peeledRef{},
+		sums:    map[plumbing.Hash][32]byte{},
+	}
+}
+
+// cacheFile is where the walk cache of repository id and folder dir lives.
+func cacheFile(cacheDir, id, dir string) string {
+	sum := sha256.Sum256([]byte(id + "\x00" + dir))
+	return filepath.Join(cacheDir, "gitscan", hex.EncodeToString(sum[:12])+".walk")
+}
+
+// loadWalkCache reads a cache file. A missing, foreign or damaged file is
+// not an error: the run walks from scratch and replaces it.
+func loadWalkCache(file, dir string) *walkCache {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return newWalkCache(dir)
+	}
+	c, err := decodeWalkCache(b, dir)
+	if err != nil {
+		return newWalkCache(dir)
+	}
+	return c
+}
+
+// save writes the cache atomically (temporary file, then rename), so that
+// concurrent runs and crashes leave either the old or the new file.
+func (c *walkCache) save(file string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("create walk cache folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".walk-*")
+	if err != nil {
+		return fmt.Errorf("write walk cache: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<16)
+	c.encode(w)
+	if err := errors.Join(w.Flush(), tmp.Close()); err != nil {
+		return fmt.Errorf("write walk cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), file); err != nil {
+		return fmt.Errorf("write walk cache: %w", err)
+	}
+	return nil
+}
+
+// The layout: magic, folder, commits (parents as indexes into the commit
+// table, which the ancestor-closed set makes possible), peeled tags, blob
+// sums. Integers are varints.
+func (c *walkCache) encode(w *bufio.Writer) {
+	e := encoder{w: w}
+	e.raw([]byte(cacheMagic))
+	e.str(c.dir)
+	hashes := make([]plumbing.Hash, 0, len(c.commits))
+	index := make(map[plumbing.Hash]uint64, len(c.commits))
+	for h := range c.commits {
+		index[h] = uint64(len(hashes))
+		hashes = append(hashes, h)
+	}
+	e.uint(uint64(len(hashes)))
+	for _, h := range hashes {
+		e.raw(h[:])
+	}
+	for _, h := range hashes {
+		rec := c.commits[h]
+		e.raw(rec.dirTree[:])
+		var flags uint64
+		if rec.hasTime {
+			flags = 1
+		}
+		e.uint(flags)
+		e.int(rec.when)
+		e.int(int64(rec.tz))
+		e.uint(uint64(len(rec.parents)))
+		for _, p := range rec.parents {
+			e.uint(index[p])
+		}
+		e.uint(uint64(len(rec.adds)))
+		for _, a := range rec.adds {
+			e.str(a.path)
+			e.str(a.renamedFrom)
+			var merge uint64
+			if a.merge {
+				merge = 1
+			}
+			e.uint(merge)
+		}
+	}
+	e.uint(uint64(len(c.tags)))
+	for h, t := range c.tags {
+		e.raw(h[:])
+		e.raw(t.target[:])
+		e.uint(uint64(t.kind))
+		var flags uint64
+		if t.annotated {
+			flags |= 1
+		}
+		if t.hasTime {
+			flags |= 2
+		}
+		e.uint(flags)
+		e.int(t.when)
+		e.int(int64(t.tz))
+	}
+	e.uint(uint64(len(c.sums)))
+	for h, s := range c.sums {
+		e.raw(h[:])
+		e.raw(s[:])
+	}
+}
+
+func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
+	d := decoder{b: b}
+	if string(d.raw(len(cacheMagic))) != cacheMagic || d.str() != dir {
+		return nil, errors.New("not a walk cache for this folder")
+	}
+	c := newWalkCache(dir)
+	n := d.count(20)
+	hashes := make([]plumbing.Hash, n)
+	for i := range hashes {
+		copy(hashes[i][:], d.raw(20))
+	}
+	recs := make([]commitRec, n)
+	for i := range recs {
+		rec := &recs[i]
+		rec.hash = hashes[i]
+		copy(rec.dirTree[:], d.raw(20))
+		rec.hasTime = d.uint()&1 != 0
+		rec.when = d.int()
+		rec.tz = int32(d.int())
+		if np := d.count(1); np > 0 {
+			rec.parents = make([]plumbing.Hash, np)
+			for j := range rec.parents {
+				k := d.uint()
+				if k >= uint64(n) {
+					return nil, errors.New("bad parent index")
+				}
+				rec.parents[j] = hashes[k]
+			}
+		}
+		if na := d.count(3); na > 0 {
+			rec.adds = make([]addRec, na)
+			for j := range rec.adds {
+				rec.adds[j] = addRec{path: d.str(), renamedFrom: d.str(), merge: d.uint() == 1}
+			}
+		}
+		c.commits[rec.hash] = rec
+	}
+	for range d.count(42) {
+		var h plumbing.Hash
+		var t peeledRef
+		copy(h[:], d.raw(20))
+		copy(t.target[:], d.raw(20))
+		t.kind = plumbing.ObjectType(d.uint())
+		flags := d.uint()
+		t.annotated, t.hasTime = flags&1 != 0, flags&2 != 0
+		t.when = d.int()
+		t.tz = int32(d.int())
+		c.tags[h] = t
+	}
+	for range d.count(52) {
+		var h plumbing.Hash
+		var s [32]byte
+		copy(h[:], d.raw(20))
+		copy(s[:], d.raw(32))
+		c.sums[h] = s
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return c, nil
+}
+
+// encoder writes the cache's primitive values; bufio.Writer keeps the first
+// error and Flush reports it.
+type encoder struct{ w *bufio.Writer }
+
+func (e encoder) raw(b []byte) { _, _ = e.w.Write(b) }
+
+func (e encoder) uint(v uint64) {
+	var buf [binary.MaxVarintLen64]byte
+	e.raw(buf[:binary.PutUvarint(buf[:], v)])
+}
+
+func (e encoder) int(v int64) {
+	var buf [binary.MaxVarintLen64]byte
+	e.raw(buf[:binary.PutVarint(buf[:], v)])
+}
+
+func (e encoder) str(s string) {
+	e.uint(uint64(len(s)))
+	_, _ = e.w.WriteString(s)
+}
+
+// decoder reads what encoder wrote. After the first error it returns zero
+// values, and err says what went wrong; callers check it once at the end.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errors.New("truncated walk cache")
+	}
+	d.b = nil
+}
+
+func (d *decoder) raw(n int) []byte {
+	if n < 0 || n > len(d.b) {
+		d.fail()
+		return make([]byte, max(n, 0))
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) int() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length and checks it against the bytes left, given the
+// smallest size of one item, so a damaged file cannot make us allocate
+// without bound.
+func (d *decoder) count(minSize int) int {
+	v := d.uint()
+	if v > uint64(len(d.b)/minSize) {
+		d.fail()
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) str() string {
+	n := d.count(1)
+	return string(d.raw(n))
+}

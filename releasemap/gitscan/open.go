@@ -1,0 +1,201 @@
+package gitscan
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	commitgraph "github.com/go-git/go-git/v5/plumbing/format/commitgraph/v2"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// objectCacheSize bounds go-git's object LRU, which also serves as the
+// delta-base cache when reading packs: big enough that walking consecutive
+// commits rarely re-inflates a base, small enough for the memory bar.
+const objectCacheSize = 48 * cache.MiByte
+
+// repository is an opened repository: its object and reference storage, the
+// commit-graph when it has one, and what identifies it for the walk cache.
+type repository struct {
+	st    *filesystem.Storage
+	fs    billy.Filesystem // the .git folder (common folder merged in for worktrees)
+	graph commitgraph.Index
+	// id identifies the object database on this machine (the real path of
+	// the common .git folder), so worktrees of one repository share a cache.
+	id string
+	// remote is true for a URL clone in the cache: its default branch is
+	// the remote's, under refs/remotes/origin/.
+	remote bool
+}
+
+// openLocal opens the repository that contains path: a work tree (or a
+// folder inside one), a worktree, or a bare repository.
+func openLocal(path string) (*repository, error) {
+	root, err := findRepositoryRoot(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if err != nil {
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("%w: %s", ErrNotRepository, path)
+		}
+		return nil, fmt.Errorf("open repository %s: %w", root, err)
+	}
+	fsStorage, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("open repository %s: unexpected storage %T", root, r.Storer)
+	}
+	fs := fsStorage.Filesystem()
+	// Reopen the same folder with descriptors kept open and a larger object
+	// cache: go-git's default reopens the pack for every object it reads.
+	st := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(objectCacheSize),
+		filesystem.Options{KeepDescriptors: true})
+	repo := &repository{st: st, fs: fs, id: repositoryID(root)}
+	if err := repo.checkComplete(); err != nil {
+		_ = repo.Close()
+		return nil, err
+	}
+	// The commit-graph is optional: without it, parents and root trees come
+	// from the commit objects.
+	if g, err := commitgraph.OpenChainOrFileIndex(fs); err == nil {
+		repo.graph = g
+	}
+	return repo, nil
+}
+
+// Close releases the pack and commit-graph descriptors.
+func (r *repository) Close() error {
+	var errs []error
+	if r.graph != nil {
+		errs = append(errs, r.graph.Close())
+	}
+	errs = append(errs, r.st.Close())
+	return errors.Join(errs...)
+}
+
+// findRepositoryRoot walks up from path to the folder that holds .git, or to
+// a bare repository. go-git's own detection walks past a bare repository to
+// the file system root, so bare layouts are recognised here.
+func findRepositoryRoot(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrNotRepository, path, err)
+	}
+	if !fi.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	for dir := abs; ; {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return dir, nil
+		}
+		if isBareRepository(dir) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%w: %s", ErrNotRepository, path)
+		}
+		dir = parent
+	}
+}
+
+// isBareRepository reports whether dir has the layout of a git folder.
+func isBareRepository(dir string) bool {
+	head, err := os.Stat(filepath.Join(dir, "HEAD"))
+	if err != nil || head.IsDir() {
+		return false
+	}
+	for _, sub := range []string{"objects", "refs"} {
+		fi, err := os.Stat(filepath.Join(dir, sub))
+		if err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// repositoryID returns the real path of the common git folder of the
+// repository rooted at root; any stable string would do, since cached facts
+// are keyed by object hashes and never go stale.
+func repositoryID(root string) string {
+	gitDir := filepath.Join(root, ".git")
+	if fi, err := os.Stat(gitDir); err != nil {
+		gitDir = root // bare
+	} else if !fi.IsDir() {
+		if b, err := os.ReadFile(gitDir); err == nil {
+			line := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+			if d, ok := strings.CutPrefix(line, "gitdir: "); ok {
+				if !filepath.IsAbs(d) {
+					d = filepath.Join(root, d)
+				}
+				gitDir = d
+			}
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
+		d := strings.TrimSpace(string(b))
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(gitDir, d)
+		}
+		gitDir = d
+	}
+	if real, err := filepath.EvalSymlinks(gitDir); err == nil {
+		gitDir = real
+	}
+	return filepath.Clean(gitDir)
+}
+
+// checkComplete refuses shallow and partial clones: their history ends at a
+// boundary, and go-git can neither see past it nor fetch what is missing.
+func (r *repository) checkComplete() error {
+	shallow, err := r.st.Shallow()
+	if err != nil {
+		return fmt.Errorf("read shallow list: %w", err)
+	}
+	if len(shallow) > 0 {
+		return fmt.Errorf("%w (the repository is a shallow clone: %d shallow commits)", ErrIncompleteHistory, len(shallow))
+	}
+	cfg, err := r.st.Config()
+	if err != nil {
+		return fmt.Errorf("read repository config: %w", err)
+	}
+	if cfg.Raw != nil {
+		if cfg.Raw.Section("extensions").Option("partialclone") != "" {
+			return fmt.Errorf("%w (the repository is a partial clone: extensions.partialclone is set)", ErrIncompleteHistory)
+		}
+		for _, sub := range cfg.Raw.Section("remote").Subsections {
+			if sub.Option("promisor") == "true" || sub.Option("partialclonefilter") != "" {
+				return fmt.Errorf("%w (the repository is a partial clone of remote %q)", ErrIncompleteHistory, sub.Name)
+			}
+		}
+	}
+	if packs, err := r.fs.ReadDir("objects/pack"); err == nil {
+		for _, p := range packs {
+			if strings.HasSuffix(p.Name(), ".promisor") {
+				return fmt.Errorf("%w (the repository is a partial clone: promisor pack %s)", ErrIncompleteHistory, p.Name())
+			}
+		}
+	}
+	return nil
+}
+
+// missing wraps an object-not-found error met while walking history: in a
+// complete repository every reachable object exists, so a missing one means
+// history was cut (a clone git does not mark as shallow or partial).
+func missing(what string, h plumbing.Hash, err error) error {
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return fmt.Errorf("%w (%s %s is missing)", ErrIncompleteHistory, what, h)
+	}
+	return fmt.Errorf("read %s %s: %w", what, h, err)
+}

@@ -1,0 +1,341 @@
+package gitscan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Scan reads the release tags, the migrations folder at each of them and at
+// the default branch's tip, and every commit that added a script, walking
+// only history reachable from the release tags and the default branch.
+//
+// A URL in Options.Repo is cloned into Options.CacheDir on first use and
+// fetched on every later Scan. The walk's facts are cached in CacheDir per
+// repository and folder, so a Scan of an unchanged repository reads almost
+// nothing, and one after new commits reads only those.
+//
+// Errors wrap ErrInvalidOptions, ErrNotRepository, ErrIncompleteHistory
+// (shallow or partial clones, missing objects) or ErrRefNotFound where
+// those apply.
+func Scan(ctx context.Context, opts Options) (*Result, error) {
+	cfg, err := opts.validate()
+	if err != nil {
+		return nil, err
+	}
+	repo, err := openRepository(ctx, cfg.repo, cfg.cacheDir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	file := cacheFile(cfg.cacheDir, repo.id, cfg.dir)
+	s := &scanner{
+		cfg:   cfg,
+		repo:  repo,
+		cache: loadWalkCache(file, cfg.dir),
+		used:  newWalkCache(cfg.dir),
+	}
+	s.trees = newTrees(repo, cfg.dirParts)
+	s.walker = &walker{repo: repo, trees: s.trees, recs: s.cache.commits}
+	res, err := s.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.changed() {
+		if err := s.used.save(file); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// openRepository opens a local repository, or the cached clone of a URL
+// (cloning or, with fetch, fetching it first).
+func openRepository(ctx context.Context, repo, cacheDir string, fetch bool) (*repository, error) {
+	if isURL(repo) {
+		return openRemote(ctx, repo, cacheDir, fetch)
+	}
+	return openLocal(repo)
+}
+
+// scanner holds one Scan's state.
+type scanner struct {
+	cfg    settings
+	repo   *repository
+	trees  *trees
+	walker *walker
+	cache  *walkCache // what the previous run left, plus what this run read
+	used   *walkCache // the entries this run used: what the next run gets
+	newRef bool       // a tag target or blob sum was computed, not cached
+}
+
+// changed reports whether the cache file would differ from the one loaded.
+func (s *scanner) changed() bool {
+	return s.walker.dirty || s.newRef ||
+		len(s.used.commits) != len(s.cache.commits) ||
+		len(s.used.tags) != len(s.cache.tags) ||
+		len(s.used.sums) != len(s.cache.sums)
+}
+
+func (s *scanner) scan(ctx context.Context) (*Result, error) {
+	res := &Result{}
+	rels, skipped, err := s.releases()
+	if err != nil {
+		return nil, err
+	}
+	res.Releases, res.Skipped = rels, skipped
+	headRef, headHash, err := s.repo.defaultBranch(s.cfg.branch)
+	if err != nil {
+		return nil, err
+	}
+	if !headHash.IsZero() {
+		// The branch may point at a tag object (refs/heads/x made from a
+		// tag); peel it like a tag.
+		p, err := s.peel(headHash)
+		if err != nil {
+			return nil, err
+		}
+		if p.kind != plumbing.CommitObject {
+			return nil, fmt.Errorf("default branch %s points at a %s", headRef, p.kind)
+		}
+		headHash = p.target
+	}
+
+	tips := make([]plumbing.Hash, 0, len(rels)+1)
+	if !headHash.IsZero() {
+		tips = append(tips, headHash)
+	}
+	for _, r := range rels {
+		tips = append(tips, plumbing.NewHash(r.Commit))
+	}
+	order, err := s.walker.walk(ctx, tips)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range order {
+		s.used.commits[rec.hash] = rec
+	}
+	listings := map[plumbing.Hash]map[string]File{}
+	for i := range res.Releases {
+		r := &res.Releases[i]
+		rec := s.cache.commits[plumbing.NewHash(r.Commit)]
+		if r.Date.IsZero() {
+			if err := s.walker.ensureTime(rec); err != nil {
+				return nil, err
+			}
+			r.Date = toTime(rec.when, rec.tz)
+		}
+		if r.Files, err = s.files(rec.dirTree, listings); err != nil {
+			return nil, err
+		}
+	}
+	if !headHash.IsZero() {
+		res.Head = Head{Ref: headRef.String(), Commit: headHash.String()}
+		if res.Head.Files, err = s.files(s.cache.commits[headHash].dirTree, listings); err != nil {
+			return nil, err
+		}
+	}
+	s.ancestors(order, res.Releases)
+	res.Scripts = s.scripts(order, headHash, res)
+	return res, nil
+}
+
+// releases lists the tags that are releases, peeled and sorted, and the
+// others with the reason they are not.
+func (s *scanner) releases() ([]Release, []SkippedTag, error) {
+	tags, err := s.repo.tagRefs()
+	if err != nil {
+		return nil, nil, err
+	}
+	var rels []Release
+	var skipped []SkippedTag
+	for _, t := range tags {
+		v, reason := releaseVersion(t.name, s.cfg)
+		if v == nil {
+			skipped = append(skipped, SkippedTag{Name: t.name, Reason: reason})
+			continue
+		}
+		p, err := s.peel(t.hash)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tag %s: %w", t.name, err)
+		}
+		if p.kind != plumbing.CommitObject {
+			skipped = append(skipped, SkippedTag{Name: t.name, Reason: "points at a " + p.kind.String()})
+			continue
+		}
+		r := Release{Tag: t.name, Version: v, Commit: p.target.String(), Annotated: p.annotated}
+		if p.hasTime {
+			r.Date = toTime(p.when, p.tz)
+		}
+		rels = append(rels, r)
+	}
+	rels, dups := sortReleases(rels)
+	skipped = append(skipped, dups...)
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Name < skipped[j].Name })
+	return rels, skipped, nil
+}
+
+// peel resolves a reference target through the cache.
+func (s *scanner) peel(h plumbing.Hash) (peeledRef, error) {
+	n := len(s.cache.tags)
+	p, err := s.repo.peel(h, s.cache.tags, s.cache.commits)
+	if err != nil {
+		return p, err
+	}
+	if len(s.cache.tags) != n {
+		s.newRef = true
+	}
+	s.used.tags[h] = p
+	return p, nil
+}
+
+// files returns the scripts in folder tree dir, listing each distinct tree
+// once; every caller gets its own map.
+func (s *scanner) files(dir plumbing.Hash, listings map[plumbing.Hash]map[string]File) (map[string]File, error) {
+	l, ok := listings[dir]
+	if !ok {
+		all := map[string]plumbing.Hash{}
+		if err := s.trees.list(dir, "", all); err != nil {
+			return nil, err
+		}
+		l = make(map[string]File, len(all))
+		for p, blob := range all {
+			if !s.cfg.filter.match(p) {
+				continue
+			}
+			sum, err := s.sum(blob)
+			if err != nil {
+				return nil, fmt.Errorf("hash %s: %w", p, err)
+			}
+			l[p] = File{Blob: blob.String(), SHA256: sum}
+		}
+		listings[dir] = l
+	}
+	out := make(map[string]File, len(l))
+	for p, f := range l {
+		out[p] = f
+	}
+	return out, nil
+}
+
+// sum returns the hex SHA-256 of a blob's content, streamed, and cached by
+// blob hash.
+func (s *scanner) sum(blob plumbing.Hash) (string, error) {
+	if v, ok := s.cache.sums[blob]; ok {
+		s.used.sums[blob] = v
+		return hex.EncodeToString(v[:]), nil
+	}
+	obj, err := s.repo.st.EncodedObject(plumbing.BlobObject, blob)
+	if err != nil {
+		return "", missing("blob", blob, err)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return "", fmt.Errorf("read blob %s: %w", blob, err)
+	}
+	defer rd.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rd); err != nil {
+		return "", fmt.Errorf("read blob %s: %w", blob, err)
+	}
+	var v [32]byte
+	copy(v[:], h.Sum(nil))
+	s.cache.sums[blob] = v
+	s.used.sums[blob] = v
+	s.newRef = true
+	return hex.EncodeToString(v[:]), nil
+}
+
+// ancestors fills Release.Ancestors from one pass over the walk.
+func (s *scanner) ancestors(order []*commitRec, rels []Release) {
+	commits := make([]plumbing.Hash, len(rels))
+	for i, r := range rels {
+		commits[i] = plumbing.NewHash(r.Commit)
+	}
+	for i, reach := range reachingReleases(order, commits) {
+		for _, j := range reach {
+			if j != i {
+				rels[i].Ancestors = append(rels[i].Ancestors, rels[j].Tag)
+			}
+		}
+	}
+}
+
+// scripts collects every script: added on the walked history, or present
+// at a release or at the default branch's tip.
+func (s *scanner) scripts(order []*commitRec, head plumbing.Hash, res *Result) []Script {
+	onDefault := reachableFrom(order, head)
+	byPath := map[string]*Script{}
+	get := func(p string) *Script {
+		sc, ok := byPath[p]
+		if !ok {
+			sc = &Script{Path: p}
+			byPath[p] = sc
+		}
+		return sc
+	}
+	for _, rec := range order {
+		for _, a := range rec.adds {
+			if !s.cfg.filter.match(a.path) {
+				continue
+			}
+			add := Add{
+				Commit:          rec.hash.String(),
+				Date:            toTime(rec.when, rec.tz),
+				OnDefaultBranch: onDefault[rec.hash],
+				Merge:           a.merge,
+			}
+			sc := get(a.path)
+			if a.renamedFrom != "" && s.cfg.filter.match(a.renamedFrom) {
+				add.RenamedFrom = a.renamedFrom
+				sc.RenamedFrom = appendUnique(sc.RenamedFrom, a.renamedFrom)
+			}
+			sc.Adds = append(sc.Adds, add)
+		}
+	}
+	for _, r := range res.Releases {
+		for p := range r.Files {
+			get(p)
+		}
+	}
+	for p := range res.Head.Files {
+		get(p)
+	}
+	out := make([]Script, 0, len(byPath))
+	for _, sc := range byPath {
+		sort.Slice(sc.Adds, func(i, j int) bool {
+			if !sc.Adds[i].Date.Equal(sc.Adds[j].Date) {
+				return sc.Adds[i].Date.Before(sc.Adds[j].Date)
+			}
+			return sc.Adds[i].Commit < sc.Adds[j].Commit
+		})
+		sort.Strings(sc.RenamedFrom)
+		out = append(out, *sc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// toTime turns a git time (Unix seconds, zone offset in seconds) into a
+// time.Time in that zone.
+func toTime(when int64, tz int32) time.Time {
+	if tz == 0 {
+		return time.Unix(when, 0).UTC()
+	}
+	return time.Unix(when, 0).In(time.FixedZone("", int(tz)))
+}

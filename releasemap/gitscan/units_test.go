@@ -1,0 +1,201 @@
+package gitscan
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+func TestReleaseVersion(t *testing.T) {
+	cases := []struct {
+		name, match, prefix string
+		pre                 bool
+		want, reason        string
+	}{
+		{name: "v1.2.3", want: "1.2.3"},
+		{name: "1.2.3", want: "1.2.3"},
+		{name: "v1.2", reason: "not semver"},
+		{name: "v01.2.3", reason: "not semver"},
+		{name: "release-1", reason: "not semver"},
+		{name: "v1.2.3-rc.1", reason: "pre-release"},
+		{name: "v1.2.3-rc.1", pre: true, want: "1.2.3-rc.1"},
+		{name: "v1.2.3+build.5", want: "1.2.3+build.5"},
+		{name: "api@1.4.0", prefix: "api@", want: "1.4.0"},
+		{name: "api@v1.4.0", prefix: "api@", want: "1.4.0"},
+		{name: "web@1.4.0", prefix: "api@", reason: `no prefix "api@"`},
+		{name: "v1.0.0", match: "api@*", reason: `does not match "api@*"`},
+		{name: "release/v1.0.0", match: "v*", reason: `does not match "v*"`},
+		{name: "release/v1.0.0", match: "release/*", prefix: "release/", want: "1.0.0"},
+		{name: "vv1.0.0", reason: "not semver"},
+	}
+	for _, tc := range cases {
+		v, reason := releaseVersion(tc.name, settings{tagMatch: tc.match, tagPrefix: tc.prefix, prereleases: tc.pre})
+		got := ""
+		if v != nil {
+			got = v.String()
+		}
+		if got != tc.want || reason != tc.reason {
+			t.Errorf("%s (match %q prefix %q pre %v) = %q %q, want %q %q", tc.name, tc.match, tc.prefix, tc.pre, got, reason, tc.want, tc.reason)
+		}
+	}
+}
+
+func TestSortReleases(t *testing.T) {
+	rel := func(tag, v string) Release { return Release{Tag: tag, Version: semver.MustParse(v)} }
+	in := []Release{rel("v0.10.0", "0.10.0"), rel("v0.9.0", "0.9.0"), rel("v1.0.0", "1.0.0"),
+		rel("v1.0.0-alpha.0", "1.0.0-alpha.0"), rel("1.0.0", "1.0.0"), rel("v0.4.0", "0.4.0"), rel("v1.0.0+b", "1.0.0+b")}
+	out, skipped := sortReleases(in)
+	var tags []string
+	for _, r := range out {
+		tags = append(tags, r.Tag)
+	}
+	if want := []string{"v0.4.0", "v0.9.0", "v0.10.0", "v1.0.0-alpha.0", "1.0.0"}; !slices.Equal(tags, want) {
+		t.Errorf("order = %v, want %v", tags, want)
+	}
+	if len(skipped) != 2 || skipped[0].Reason != "same version as 1.0.0" {
+		t.Errorf("skipped = %v", skipped)
+	}
+}
+
+func TestCleanDir(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "", ".": "", "apps/api/migrations": "apps/api/migrations", "apps/api/migrations/": "apps/api/migrations",
+		"./apps//x": "apps/x", "a/../b": "b", "..foo": "..foo",
+	} {
+		if got, err := cleanDir(in); err != nil || got != want {
+			t.Errorf("cleanDir(%q) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"/abs", "..", "../x", "a/../../x", ".git", "a/.git/b"} {
+		if _, err := cleanDir(in); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("cleanDir(%q) err = %v, want ErrInvalidOptions", in, err)
+		}
+	}
+}
+
+func TestFilter(t *testing.T) {
+	def, err := newFilter(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, _ := newFilter([]string{"**/*.ts"}, []string{})
+	helpers, _ := newFilter(nil, append(DefaultExclude(), "helpers/**"))
+	cases := []struct {
+		f    filter
+		path string
+		want bool
+	}{
+		{def, "x.migration.ts", true},
+		{def, "a/b/x.ts", true},
+		{def, "README.md", true},
+		{def, "x.spec.ts", false},
+		{def, "a/x.spec.ts", false},
+		{def, "a/x.test.js", false},
+		{def, "types.d.ts", false},
+		{def, "a/types.d.ts", false},
+		{def, "X.Spec.ts", true}, // globs are case-sensitive, like paths
+		{none, "x.spec.ts", true},
+		{none, "README.md", false},
+		{helpers, "helpers/util.ts", false},
+		{helpers, "x/helpers/util.ts", true},
+	}
+	for _, tc := range cases {
+		if got := tc.f.match(tc.path); got != tc.want {
+			t.Errorf("%+v match %q = %v, want %v", tc.f, tc.path, got, tc.want)
+		}
+	}
+	if _, err := newFilter([]string{"[unclosed"}, nil); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("bad glob: %v", err)
+	}
+}
+
+func TestParseCommitAndTag(t *testing.T) {
+	raw := "tree 1111111111111111111111111111111111111111\n" +
+		"parent 2222222222222222222222222222222222222222\n" +
+		"parent 3333333333333333333333333333333333333333\n" +
+		"author A <a@x> 1 +0000\n" +
+		"committer C D <c@x> 1700000000 -0530\n" +
+		"gpgsig -----BEGIN\n -----END\n" +
+		"\nmessage\ncommitter fake <x> 5 +0000\n"
+	c, err := parseCommit([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.tree != plumbing.NewHash("1111111111111111111111111111111111111111") || len(c.parents) != 2 ||
+		c.when != 1700000000 || c.tz != -(5*3600+30*60) {
+		t.Errorf("commit = %+v", c)
+	}
+	if _, err := parseCommit([]byte("parent x\n")); err == nil {
+		t.Error("commit without tree accepted")
+	}
+	target, when, tz, ok, err := parseTag([]byte("object 4444444444444444444444444444444444444444\ntype commit\ntag v1\ntagger T <t@x> 42 +0100\n\nmsg\n"))
+	if err != nil || target != plumbing.NewHash("4444444444444444444444444444444444444444") || when != 42 || tz != 3600 || !ok {
+		t.Errorf("tag = %v %d %d %v %v", target, when, tz, ok, err)
+	}
+}
+
+func TestTreeParsingAndOrder(t *testing.T) {
+	entry := func(mode, name string, b byte) []byte {
+		h := make([]byte, 20)
+		h[0] = b
+		return append([]byte(mode+" "+name+"\x00"), h...)
+	}
+	var raw []byte
+	raw = append(raw, entry("100644", "a.ts", 1)...)
+	raw = append(raw, entry("40000", "a", 2)...)
+	raw = append(raw, entry("160000", "sub", 3)...)
+	entries, err := parseTree(raw)
+	if err != nil || len(entries) != 3 || entries[1].mode != modeTree || entries[2].isFile() {
+		t.Fatalf("entries = %+v, %v", entries, err)
+	}
+	h, mode, found, err := findEntry(raw, "a")
+	if err != nil || !found || mode != modeTree || h[0] != 2 {
+		t.Errorf("findEntry = %v %o %v %v", h, mode, found, err)
+	}
+	if _, err := parseTree(raw[:len(raw)-3]); err == nil {
+		t.Error("truncated tree accepted")
+	}
+	// git orders "a.ts" (blob) before "a" (tree, compared as "a/").
+	if compareEntries(entries[0], entries[1]) >= 0 {
+		t.Error("a.ts must sort before tree a")
+	}
+	if compareEntries(treeEntry{name: "a"}, treeEntry{name: "a", mode: modeTree}) >= 0 {
+		t.Error("blob a must sort before tree a")
+	}
+}
+
+func TestPairRenames(t *testing.T) {
+	h := func(b byte) plumbing.Hash { var x plumbing.Hash; x[0] = b; return x }
+	added := []pathBlob{{"new/x.ts", h(1)}, {"y2.ts", h(2)}, {"z.ts", h(9)}, {"w.ts", h(2)}}
+	removed := []pathBlob{{"x.ts", h(1)}, {"old/x.ts", h(1)}, {"y.ts", h(2)}}
+	got := pairRenames(added, removed)
+	want := []addRec{{path: "new/x.ts", renamedFrom: "old/x.ts"}, {path: "w.ts", renamedFrom: "y.ts"}, {path: "y2.ts"}, {path: "z.ts"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("pairRenames = %+v, want %+v", got, want)
+	}
+}
+
+func TestReachingReleases(t *testing.T) {
+	h := func(b byte) plumbing.Hash { var x plumbing.Hash; x[0] = b; return x }
+	// 1 - 2 - 4 (merge of 3)
+	//   \ 3 /
+	//   \ 5 (side line)
+	recs := []*commitRec{
+		{hash: h(1)}, {hash: h(2), parents: []plumbing.Hash{h(1)}}, {hash: h(3), parents: []plumbing.Hash{h(1)}},
+		{hash: h(4), parents: []plumbing.Hash{h(2), h(3)}}, {hash: h(5), parents: []plumbing.Hash{h(1)}},
+	}
+	got := reachingReleases(recs, []plumbing.Hash{h(1), h(3), h(4), h(5), h(4)})
+	want := [][]int{{0}, {0, 1}, {0, 1, 2, 4}, {0, 3}, {0, 1, 2, 4}}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("release %d reaches %v, want %v", i, got[i], want[i])
+		}
+	}
+	marked := reachableFrom(recs, h(4))
+	if !marked[h(3)] || marked[h(5)] {
+		t.Errorf("reachableFrom = %v", marked)
+	}
+}

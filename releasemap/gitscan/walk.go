@@ -1,0 +1,233 @@
+package gitscan
+
+import (
+	"context"
+	"path"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// commitRec is what the walk keeps per commit. Everything in it is a
+// function of the commit's hash and the migrations folder's path, so it is
+// cached across runs without invalidation.
+type commitRec struct {
+	hash    plumbing.Hash
+	parents []plumbing.Hash
+	dirTree plumbing.Hash // the migrations folder's tree; zero when absent
+	when    int64         // committer time, valid when hasTime
+	tz      int32
+	hasTime bool
+	adds    []addRec
+	// fresh marks a commit read from the repository in this run (its adds
+	// still need computing), as opposed to one loaded from the cache.
+	fresh bool
+	// visit is the walk's depth-first state: 0 unseen, 1 open, 2 done.
+	visit uint8
+}
+
+// addRec is a path (relative to Dir, before the globs are applied) that a
+// commit added.
+type addRec struct {
+	path        string
+	renamedFrom string
+	merge       bool
+}
+
+// walker finds every commit reachable from a set of tips, reading from the
+// repository only the commits the cache does not have.
+type walker struct {
+	repo  *repository
+	trees *trees
+	recs  map[plumbing.Hash]*commitRec
+	// dirty is set when a record was added or completed, so the cache
+	// file is rewritten only when it would change.
+	dirty bool
+}
+
+// record returns the record of commit h, reading the commit (from the
+// commit-graph when it has it) if the cache does not.
+func (w *walker) record(h plumbing.Hash) (*commitRec, error) {
+	if rec, ok := w.recs[h]; ok {
+		return rec, nil
+	}
+	rec := &commitRec{hash: h, fresh: true}
+	var root plumbing.Hash
+	read := false
+	if g := w.repo.graph; g != nil {
+		if idx, err := g.GetIndexByHash(h); err == nil {
+			if cd, err := g.GetCommitDataByIndex(idx); err == nil {
+				root, rec.parents, read = cd.TreeHash, cd.ParentHashes, true
+			}
+		}
+	}
+	if !read {
+		c, err := w.repo.readCommit(h)
+		if err != nil {
+			return nil, err
+		}
+		root, rec.parents = c.tree, c.parents
+		rec.when, rec.tz, rec.hasTime = c.when, c.tz, true
+	}
+	dir, err := w.trees.dirTree(root)
+	if err != nil {
+		return nil, err
+	}
+	rec.dirTree = dir
+	w.recs[h] = rec
+	w.dirty = true
+	return rec, nil
+}
+
+// walk returns every commit reachable from tips, parents before children,
+// with each commit's added paths computed. Commits found in the cache are
+// not read again: the cache holds only ancestor-closed sets, so their
+// parents are in it too.
+func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, error) {
+	for _, rec := range w.recs {
+		rec.visit = 0
+	}
+	order := make([]*commitRec, 0, len(w.recs))
+	var stack []plumbing.Hash
+	for _, tip := range tips {
+		stack = append(stack, tip)
+		for len(stack) > 0 {
+			if len(order)&1023 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			h := stack[len(stack)-1]
+			rec, err := w.record(h)
+			if err != nil {
+				return nil, err
+			}
+			switch rec.visit {
+			case 0:
+				rec.visit = 1
+				for i := len(rec.parents) - 1; i >= 0; i-- {
+					if p, ok := w.recs[rec.parents[i]]; !ok || p.visit == 0 {
+						stack = append(stack, rec.parents[i])
+					}
+				}
+			case 1:
+				rec.visit = 2
+				order = append(order, rec)
+				stack = stack[:len(stack)-1]
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	for _, rec := range order {
+		if !rec.fresh {
+			continue
+		}
+		if err := w.computeAdds(rec); err != nil {
+			return nil, err
+		}
+		rec.fresh = false
+	}
+	return order, nil
+}
+
+// computeAdds finds the paths present in rec's folder and missing from every
+// parent's. A commit whose folder tree equals a parent's added nothing. For
+// a merge this is the set git log -c --diff-filter=A reports: paths no
+// parent had; plain git log shows no diff for merges at all.
+func (w *walker) computeAdds(rec *commitRec) error {
+	if rec.dirTree.IsZero() {
+		return nil
+	}
+	for _, p := range rec.parents {
+		if w.recs[p].dirTree == rec.dirTree {
+			return nil
+		}
+	}
+	var adds []addRec
+	switch len(rec.parents) {
+	case 0:
+		files := map[string]plumbing.Hash{}
+		if err := w.trees.list(rec.dirTree, "", files); err != nil {
+			return err
+		}
+		for p := range files {
+			adds = append(adds, addRec{path: p})
+		}
+	case 1:
+		var added, removed []pathBlob
+		if err := w.trees.diff(rec.dirTree, w.recs[rec.parents[0]].dirTree, "", &added, &removed); err != nil {
+			return err
+		}
+		adds = pairRenames(added, removed)
+	default:
+		count := map[string]int{}
+		for _, p := range rec.parents {
+			var added, removed []pathBlob
+			if err := w.trees.diff(rec.dirTree, w.recs[p].dirTree, "", &added, &removed); err != nil {
+				return err
+			}
+			for _, a := range added {
+				count[a.path]++
+			}
+		}
+		for p, n := range count {
+			if n == len(rec.parents) {
+				adds = append(adds, addRec{path: p, merge: true})
+			}
+		}
+	}
+	if len(adds) == 0 {
+		return nil
+	}
+	sort.Slice(adds, func(i, j int) bool { return adds[i].path < adds[j].path })
+	rec.adds = adds
+	return w.ensureTime(rec)
+}
+
+// ensureTime reads the committer time of a commit that came from the
+// commit-graph, which stores it without the time zone.
+func (w *walker) ensureTime(rec *commitRec) error {
+	if rec.hasTime {
+		return nil
+	}
+	c, err := w.repo.readCommit(rec.hash)
+	if err != nil {
+		return err
+	}
+	rec.when, rec.tz, rec.hasTime = c.when, c.tz, true
+	w.dirty = true
+	return nil
+}
+
+// pairRenames turns a single-parent diff into adds, marking an added path as
+// a rename when the same commit removed a path with identical content (git
+// log --follow's exact renames). Among several removed candidates, one with
+// the same base name wins, then the first by path; each is used once.
+func pairRenames(added, removed []pathBlob) []addRec {
+	sort.Slice(added, func(i, j int) bool { return added[i].path < added[j].path })
+	byBlob := map[plumbing.Hash][]string{}
+	for _, r := range removed {
+		byBlob[r.blob] = append(byBlob[r.blob], r.path)
+	}
+	for _, paths := range byBlob {
+		sort.Strings(paths)
+	}
+	adds := make([]addRec, 0, len(added))
+	for _, a := range added {
+		rec := addRec{path: a.path}
+		if cands := byBlob[a.blob]; len(cands) > 0 {
+			pick := 0
+			for i, c := range cands {
+				if path.Base(c) == path.Base(a.path) {
+					pick = i
+					break
+				}
+			}
+			rec.renamedFrom = cands[pick]
+			byBlob[a.blob] = append(cands[:pick:pick], cands[pick+1:]...)
+		}
+		adds = append(adds, rec)
+	}
+	return adds
+}
