@@ -23,6 +23,11 @@ $(BIN)/relmig: FORCE
 $(BIN)/devdb: scripts/devdb/go.mod scripts/devdb/go.sum scripts/devdb/main.go
 	cd scripts/devdb && $(GO) build -o $@ .
 
+# npm packages for tests, demo and benchmarks, from the committed lockfile.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
@@ -38,7 +43,7 @@ lint: vet $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig
+test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig node_modules/.installed
 	scripts/with-devdb.sh $(MAKE) --no-print-directory test-inner
 
 test-inner: lint
