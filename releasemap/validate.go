@@ -26,9 +26,17 @@ type ValidateOptions struct {
 	// every script exists, and the folder has no script the map does not
 	// name.
 	Files bool
-	// CheckTemplate, when set, validates command and env templates; the
+	// Templates, when set, validates commands and templated strings; the
 	// runner owns the template language.
-	CheckTemplate func(string) error
+	Templates TemplateChecker
+}
+
+// TemplateChecker validates the map's templates. Command checks a command
+// (run with /bin/sh -c when shell is true); Text checks a templated string
+// such as an env value or a reachable address.
+type TemplateChecker interface {
+	Command(s string, shell bool) error
+	Text(s string) error
 }
 
 var (
@@ -114,17 +122,24 @@ func (v *validator) runner(lineOf func(string) int, where string, r Runner) {
 		if !envName.MatchString(name) {
 			v.ps.add(lineOf("env"), "%senv: %q is not a valid variable name", where, name)
 		}
-		v.template(lineOf("env"), where+"env."+name, val)
+		v.template(lineOf("env"), where+"env."+name, val, false, false)
 	}
-	v.template(lineOf("command"), where+"command", r.Command)
-	v.template(lineOf("setup"), where+"setup", r.Setup)
+	v.template(lineOf("command"), where+"command", r.Command, true, r.Shell)
+	// setup is install glue ("pnpm install && …"): always run with a shell.
+	v.template(lineOf("setup"), where+"setup", r.Setup, true, true)
 }
 
-func (v *validator) template(line int, where, t string) {
-	if t == "" || v.opts.CheckTemplate == nil {
+func (v *validator) template(line int, where, t string, command, shell bool) {
+	if t == "" || v.opts.Templates == nil {
 		return
 	}
-	if err := v.opts.CheckTemplate(t); err != nil {
+	var err error
+	if command {
+		err = v.opts.Templates.Command(t, shell)
+	} else {
+		err = v.opts.Templates.Text(t)
+	}
+	if err != nil {
 		v.ps.add(line, "%s: %v", where, err)
 	}
 }
@@ -281,7 +296,7 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		if !hostPort.MatchString(r) {
 			v.ps.add(g.lineOf("requires"), "%s: requires.reachable %q is not host:port", g.ID, r)
 		} else {
-			v.template(g.lineOf("requires"), g.ID+": requires.reachable", r)
+			v.template(g.lineOf("requires"), g.ID+": requires.reachable", r, false, false)
 		}
 	}
 	for _, c := range g.Pre {

@@ -15,7 +15,7 @@ import (
 
 // cacheMagic starts every walk cache file; bump the version when the layout
 // or the meaning of a record changes, and old files are then ignored.
-const cacheMagic = "relmig-gitscan-walk v1\n"
+const cacheMagic = "relmig-gitscan-walk v2\n"
 
 // walkCache is what one run hands to the next for one repository and
 // folder. Every entry is keyed by an object hash and derived only from that
@@ -26,6 +26,9 @@ type walkCache struct {
 	commits map[plumbing.Hash]*commitRec
 	tags    map[plumbing.Hash]peeledRef
 	sums    map[plumbing.Hash][32]byte // blob hash -> SHA-256 of its content
+	// trees are the parsed folder trees (and their subtrees) that release
+	// and head listings need: with them, a warm run reads no objects.
+	trees map[plumbing.Hash][]treeEntry
 }
 
 func newWalkCache(dir string) *walkCache {
@@ -34,6 +37,7 @@ func newWalkCache(dir string) *walkCache {
 		commits: map[plumbing.Hash]*commitRec{},
 		tags:    map[plumbing.Hash]peeledRef{},
 		sums:    map[plumbing.Hash][32]byte{},
+		trees:   map[plumbing.Hash][]treeEntry{},
 	}
 }
 
@@ -81,7 +85,7 @@ func (c *walkCache) save(file string) error {
 
 // The layout: magic, folder, commits (parents as indexes into the commit
 // table, which the ancestor-closed set makes possible), peeled tags, blob
-// sums. Integers are varints.
+// sums, folder trees. Integers are varints.
 func (c *walkCache) encode(w *bufio.Writer) {
 	e := encoder{w: w}
 	e.raw([]byte(cacheMagic))
@@ -142,15 +146,28 @@ func (c *walkCache) encode(w *bufio.Writer) {
 		e.raw(h[:])
 		e.raw(s[:])
 	}
+	e.uint(uint64(len(c.trees)))
+	for h, entries := range c.trees {
+		e.raw(h[:])
+		e.uint(uint64(len(entries)))
+		for _, te := range entries {
+			e.str(te.name)
+			e.uint(uint64(te.mode))
+			e.raw(te.hash[:])
+		}
+	}
 }
 
 func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
-	d := decoder{b: b}
-	if string(d.raw(len(cacheMagic))) != cacheMagic || d.str() != dir {
+	// One string holds the whole file: names and paths are substrings of
+	// it, so decoding allocates per record, not per string.
+	d := decoder{b: string(b)}
+	if d.raw(len(cacheMagic)) != cacheMagic || d.str() != dir {
 		return nil, errors.New("not a walk cache for this folder")
 	}
 	c := newWalkCache(dir)
 	n := d.count(20)
+	c.commits = make(map[plumbing.Hash]*commitRec, n)
 	hashes := make([]plumbing.Hash, n)
 	for i := range hashes {
 		copy(hashes[i][:], d.raw(20))
@@ -165,12 +182,13 @@ func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
 		rec.tz = int32(d.int())
 		if np := d.count(1); np > 0 {
 			rec.parents = make([]plumbing.Hash, np)
+			rec.parentRecs = make([]*commitRec, np)
 			for j := range rec.parents {
 				k := d.uint()
 				if k >= uint64(n) {
 					return nil, errors.New("bad parent index")
 				}
-				rec.parents[j] = hashes[k]
+				rec.parents[j], rec.parentRecs[j] = hashes[k], &recs[k]
 			}
 		}
 		if na := d.count(3); na > 0 {
@@ -181,7 +199,9 @@ func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
 		}
 		c.commits[rec.hash] = rec
 	}
-	for range d.count(42) {
+	nt := d.count(42)
+	c.tags = make(map[plumbing.Hash]peeledRef, nt)
+	for range nt {
 		var h plumbing.Hash
 		var t peeledRef
 		copy(h[:], d.raw(20))
@@ -193,15 +213,33 @@ func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
 		t.tz = int32(d.int())
 		c.tags[h] = t
 	}
-	for range d.count(52) {
+	ns := d.count(52)
+	c.sums = make(map[plumbing.Hash][32]byte, ns)
+	for range ns {
 		var h plumbing.Hash
 		var s [32]byte
 		copy(h[:], d.raw(20))
 		copy(s[:], d.raw(32))
 		c.sums[h] = s
 	}
+	ntr := d.count(21)
+	c.trees = make(map[plumbing.Hash][]treeEntry, ntr)
+	for range ntr {
+		var h plumbing.Hash
+		copy(h[:], d.raw(20))
+		entries := make([]treeEntry, d.count(22))
+		for i := range entries {
+			entries[i].name = d.str()
+			entries[i].mode = uint32(d.uint())
+			copy(entries[i].hash[:], d.raw(20))
+		}
+		c.trees[h] = entries
+	}
 	if d.err != nil {
 		return nil, d.err
+	}
+	if len(d.b) != 0 {
+		return nil, errors.New("trailing bytes in walk cache")
 	}
 	return c, nil
 }
@@ -230,7 +268,7 @@ func (e encoder) str(s string) {
 // decoder reads what encoder wrote. After the first error it returns zero
 // values, and err says what went wrong; callers check it once at the end.
 type decoder struct {
-	b   []byte
+	b   string
 	err error
 }
 
@@ -238,13 +276,13 @@ func (d *decoder) fail() {
 	if d.err == nil {
 		d.err = errors.New("truncated walk cache")
 	}
-	d.b = nil
+	d.b = ""
 }
 
-func (d *decoder) raw(n int) []byte {
+func (d *decoder) raw(n int) string {
 	if n < 0 || n > len(d.b) {
 		d.fail()
-		return make([]byte, max(n, 0))
+		return string(make([]byte, max(n, 0)))
 	}
 	v := d.b[:n]
 	d.b = d.b[n:]
@@ -252,22 +290,25 @@ func (d *decoder) raw(n int) []byte {
 }
 
 func (d *decoder) uint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
+	var v uint64
+	for i := 0; i < len(d.b) && i < binary.MaxVarintLen64; i++ {
+		c := d.b[i]
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			d.b = d.b[i+1:]
+			return v
+		}
 	}
-	d.b = d.b[n:]
-	return v
+	d.fail()
+	return 0
 }
 
 func (d *decoder) int() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
+	u := d.uint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	d.b = d.b[n:]
 	return v
 }
 
@@ -284,6 +325,5 @@ func (d *decoder) count(minSize int) int {
 }
 
 func (d *decoder) str() string {
-	n := d.count(1)
-	return string(d.raw(n))
+	return d.raw(d.count(1))
 }

@@ -64,10 +64,11 @@ func TestWalkCacheRoundTrip(t *testing.T) {
 	c := newWalkCache("apps/m")
 	root := &commitRec{hash: h("1111111111111111111111111111111111111111"), dirTree: h("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 		when: 1700000000, tz: -7200, hasTime: true, adds: []addRec{{path: "a.ts"}, {path: "b/c.ts", renamedFrom: "c.ts", merge: true}}}
-	child := &commitRec{hash: h("2222222222222222222222222222222222222222"), parents: []plumbing.Hash{root.hash}}
+	child := &commitRec{hash: h("2222222222222222222222222222222222222222"), parents: []plumbing.Hash{root.hash}, parentRecs: []*commitRec{root}}
 	c.commits[root.hash], c.commits[child.hash] = root, child
 	c.tags[h("3333333333333333333333333333333333333333")] = peeledRef{target: child.hash, kind: plumbing.CommitObject, annotated: true, when: 5, tz: 60, hasTime: true}
 	c.sums[h("4444444444444444444444444444444444444444")] = [32]byte{1, 2, 3}
+	c.trees[root.dirTree] = []treeEntry{{name: "a.ts", mode: 0o100644, hash: h("5555555555555555555555555555555555555555")}, {name: "b", mode: modeTree}}
 
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)

@@ -1,38 +1,27 @@
 package gitscan
 
-import (
-	"math/bits"
+import "math/bits"
 
-	"github.com/go-git/go-git/v5/plumbing"
-)
-
-// reachingReleases returns, for each release commit (by index into
-// releaseCommits), the indexes of the releases whose commit it reaches, its
-// own included. It propagates one bitset per commit from parents to
-// children over the walk's order (parents first): one pass, instead of an
-// ancestor query per pair of releases, each of which would walk history.
-func reachingReleases(order []*commitRec, releaseCommits []plumbing.Hash) [][]int {
-	words := (len(releaseCommits) + 63) / 64
-	out := make([][]int, len(releaseCommits))
+// reachingReleases returns, for each release (by index into releaseRecs),
+// the indexes of the releases whose commit it reaches, its own included. It
+// propagates one bitset per commit from parents to children over the walk's
+// order (parents first): one pass, instead of an ancestor query per pair of
+// releases, each of which would walk history.
+func reachingReleases(order []*commitRec, releaseRecs []*commitRec) [][]int {
+	words := (len(releaseRecs) + 63) / 64
+	out := make([][]int, len(releaseRecs))
 	if words == 0 {
 		return out
 	}
-	pos := make(map[plumbing.Hash]int, len(order))
-	for i, rec := range order {
-		pos[rec.hash] = i
-	}
 	own := map[int][]int{} // commit position -> releases tagged there
-	for i, h := range releaseCommits {
-		if p, ok := pos[h]; ok {
-			own[p] = append(own[p], i)
-		}
+	for i, rec := range releaseRecs {
+		own[rec.pos] = append(own[rec.pos], i)
 	}
 	set := make([]uint64, len(order)*words)
 	for i, rec := range order {
 		mine := set[i*words : (i+1)*words]
-		for _, ph := range rec.parents {
-			p := pos[ph]
-			for k, w := range set[p*words : (p+1)*words] {
+		for _, p := range rec.parentRecs {
+			for k, w := range set[p.pos*words : (p.pos+1)*words] {
 				mine[k] |= w
 			}
 		}
@@ -40,15 +29,10 @@ func reachingReleases(order []*commitRec, releaseCommits []plumbing.Hash) [][]in
 			mine[r/64] |= 1 << (r % 64)
 		}
 	}
-	for i, h := range releaseCommits {
-		p, ok := pos[h]
-		if !ok {
-			continue
-		}
-		for k, w := range set[p*words : (p+1)*words] {
+	for i, rec := range releaseRecs {
+		for k, w := range set[rec.pos*words : (rec.pos+1)*words] {
 			for w != 0 {
-				b := bits.TrailingZeros64(w)
-				out[i] = append(out[i], k*64+b)
+				out[i] = append(out[i], k*64+bits.TrailingZeros64(w))
 				w &= w - 1
 			}
 		}
@@ -56,21 +40,21 @@ func reachingReleases(order []*commitRec, releaseCommits []plumbing.Hash) [][]in
 	return out
 }
 
-// reachableFrom marks the commits that tip reaches. It visits the walk's
-// order backwards (children first), so one pass suffices.
-func reachableFrom(order []*commitRec, tip plumbing.Hash) map[plumbing.Hash]bool {
-	marked := map[plumbing.Hash]bool{}
-	if tip.IsZero() {
+// reachableFrom marks, by position in the walk's order, the commits that
+// tip reaches. It visits the order backwards (children first), so one pass
+// suffices. A nil tip reaches nothing.
+func reachableFrom(order []*commitRec, tip *commitRec) []bool {
+	marked := make([]bool, len(order))
+	if tip == nil {
 		return marked
 	}
-	marked[tip] = true
+	marked[tip.pos] = true
 	for i := len(order) - 1; i >= 0; i-- {
-		rec := order[i]
-		if !marked[rec.hash] {
+		if !marked[i] {
 			continue
 		}
-		for _, p := range rec.parents {
-			marked[p] = true
+		for _, p := range order[i].parentRecs {
+			marked[p.pos] = true
 		}
 	}
 	return marked

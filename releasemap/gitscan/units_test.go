@@ -179,23 +179,34 @@ func TestPairRenames(t *testing.T) {
 }
 
 func TestReachingReleases(t *testing.T) {
-	h := func(b byte) plumbing.Hash { var x plumbing.Hash; x[0] = b; return x }
-	// 1 - 2 - 4 (merge of 3)
-	//   \ 3 /
-	//   \ 5 (side line)
-	recs := []*commitRec{
-		{hash: h(1)}, {hash: h(2), parents: []plumbing.Hash{h(1)}}, {hash: h(3), parents: []plumbing.Hash{h(1)}},
-		{hash: h(4), parents: []plumbing.Hash{h(2), h(3)}}, {hash: h(5), parents: []plumbing.Hash{h(1)}},
+	// 0 - 1 - 3 (merge of 2)
+	//   \ 2 /
+	//   \ 4 (side line)
+	recs := make([]*commitRec, 5)
+	for i := range recs {
+		recs[i] = &commitRec{pos: i}
 	}
-	got := reachingReleases(recs, []plumbing.Hash{h(1), h(3), h(4), h(5), h(4)})
+	link := func(c int, parents ...int) {
+		for _, p := range parents {
+			recs[c].parentRecs = append(recs[c].parentRecs, recs[p])
+		}
+	}
+	link(1, 0)
+	link(2, 0)
+	link(3, 1, 2)
+	link(4, 0)
+	got := reachingReleases(recs, []*commitRec{recs[0], recs[2], recs[3], recs[4], recs[3]})
 	want := [][]int{{0}, {0, 1}, {0, 1, 2, 4}, {0, 3}, {0, 1, 2, 4}}
 	for i := range want {
 		if !slices.Equal(got[i], want[i]) {
 			t.Errorf("release %d reaches %v, want %v", i, got[i], want[i])
 		}
 	}
-	marked := reachableFrom(recs, h(4))
-	if !marked[h(3)] || marked[h(5)] {
-		t.Errorf("reachableFrom = %v", marked)
+	marked := reachableFrom(recs, recs[3])
+	if want := []bool{true, true, true, true, false}; !slices.Equal(marked, want) {
+		t.Errorf("reachableFrom = %v, want %v", marked, want)
+	}
+	if marked := reachableFrom(recs, nil); slices.Contains(marked, true) {
+		t.Errorf("reachableFrom(nil) = %v", marked)
 	}
 }

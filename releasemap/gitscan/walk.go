@@ -22,8 +22,13 @@ type commitRec struct {
 	// fresh marks a commit read from the repository in this run (its adds
 	// still need computing), as opposed to one loaded from the cache.
 	fresh bool
-	// visit is the walk's depth-first state: 0 unseen, 1 open, 2 done.
-	visit uint8
+	// Per-run walk state. parentRecs mirrors parents once resolved, so
+	// the graph passes follow pointers instead of hashing; pos is the
+	// commit's place in the walk's order; visit is the depth-first state
+	// (0 unseen, 1 open, 2 done).
+	parentRecs []*commitRec
+	pos        int
+	visit      uint8
 }
 
 // addRec is a path (relative to Dir, before the globs are applied) that a
@@ -88,30 +93,42 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 		rec.visit = 0
 	}
 	order := make([]*commitRec, 0, len(w.recs))
-	var stack []plumbing.Hash
+	var stack []*commitRec
+	steps := 0
 	for _, tip := range tips {
-		stack = append(stack, tip)
+		rec, err := w.record(tip)
+		if err != nil {
+			return nil, err
+		}
+		stack = append(stack, rec)
 		for len(stack) > 0 {
-			if len(order)&1023 == 0 {
+			if steps++; steps&1023 == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, err
 				}
 			}
-			h := stack[len(stack)-1]
-			rec, err := w.record(h)
-			if err != nil {
-				return nil, err
-			}
+			rec := stack[len(stack)-1]
 			switch rec.visit {
 			case 0:
 				rec.visit = 1
+				if len(rec.parentRecs) != len(rec.parents) {
+					rec.parentRecs = make([]*commitRec, len(rec.parents))
+				}
 				for i := len(rec.parents) - 1; i >= 0; i-- {
-					if p, ok := w.recs[rec.parents[i]]; !ok || p.visit == 0 {
-						stack = append(stack, rec.parents[i])
+					p := rec.parentRecs[i]
+					if p == nil {
+						if p, err = w.record(rec.parents[i]); err != nil {
+							return nil, err
+						}
+						rec.parentRecs[i] = p
+					}
+					if p.visit == 0 {
+						stack = append(stack, p)
 					}
 				}
 			case 1:
 				rec.visit = 2
+				rec.pos = len(order)
 				order = append(order, rec)
 				stack = stack[:len(stack)-1]
 			default:
@@ -139,8 +156,8 @@ func (w *walker) computeAdds(rec *commitRec) error {
 	if rec.dirTree.IsZero() {
 		return nil
 	}
-	for _, p := range rec.parents {
-		if w.recs[p].dirTree == rec.dirTree {
+	for _, p := range rec.parentRecs {
+		if p.dirTree == rec.dirTree {
 			return nil
 		}
 	}
@@ -156,15 +173,15 @@ func (w *walker) computeAdds(rec *commitRec) error {
 		}
 	case 1:
 		var added, removed []pathBlob
-		if err := w.trees.diff(rec.dirTree, w.recs[rec.parents[0]].dirTree, "", &added, &removed); err != nil {
+		if err := w.trees.diff(rec.dirTree, rec.parentRecs[0].dirTree, "", &added, &removed); err != nil {
 			return err
 		}
 		adds = pairRenames(added, removed)
 	default:
 		count := map[string]int{}
-		for _, p := range rec.parents {
+		for _, p := range rec.parentRecs {
 			var added, removed []pathBlob
-			if err := w.trees.diff(rec.dirTree, w.recs[p].dirTree, "", &added, &removed); err != nil {
+			if err := w.trees.diff(rec.dirTree, p.dirTree, "", &added, &removed); err != nil {
 				return err
 			}
 			for _, a := range added {

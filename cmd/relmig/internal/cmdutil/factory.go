@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/runner/process"
 )
 
 // Output formats for --output.
@@ -49,7 +50,7 @@ func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
 	if err != nil {
 		return nil, nil, BadInput(err)
 	}
-	if err := m.Validate(releasemap.ValidateOptions{}); err != nil {
+	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}}); err != nil {
 		return nil, nil, BadInput(err)
 	}
 	s, err := m.Sequence()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/runner/process"
 )
 
 // CheckOptions are the inputs of `map check`.
@@ -54,7 +55,7 @@ func runCheck(opts *CheckOptions) error {
 	res := CheckResult{File: file, Problems: []releasemap.Problem{}}
 	m, err := releasemap.Load(file)
 	if err == nil {
-		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, CheckTemplate: CheckTemplate})
+		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}})
 		res.Releases = len(m.Releases)
 		res.Migrations = len(m.Unreleased)
 		for _, r := range m.Releases {
