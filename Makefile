@@ -49,10 +49,14 @@ test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig node_modules/.installed
 test-inner: lint
 	$(GO) test -race -count=1 ./...
 
-# fuzz runs every fuzz target for FUZZTIME each (make test runs their seed corpora).
+# fuzz runs every fuzz target of every package for FUZZTIME each (make test
+# runs their seed corpora).
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./releasemap/ | grep ^Fuzz); do \
-		echo "fuzz $$t"; $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./releasemap/ || exit 1; \
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
 clean:
