@@ -94,8 +94,9 @@ type Add struct {
 	// OnDefaultBranch is true when the default branch's tip reaches the
 	// commit; false means only release tags do (a maintenance line).
 	OnDefaultBranch bool
-	// Merge is true when the commit is a merge that none of whose parents
-	// had the path (a conflict resolution or an "evil" merge).
+	// Merge is true when the commit is a merge whose parents all lacked the
+	// path (a conflict resolution or an "evil" merge), as git log -c
+	// --diff-filter=A reports it; plain git log shows no diff for merges.
 	Merge bool
 	// RenamedFrom is the old path when this add is a pure rename: the same
 	// commit removed that path, which had identical content.

@@ -29,6 +29,9 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	repo, err := openRepository(ctx, cfg.repo, cfg.cacheDir, true)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,9 @@
 package gitscan
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -208,5 +210,45 @@ func TestReachingReleases(t *testing.T) {
 	}
 	if marked := reachableFrom(recs, nil); slices.Contains(marked, true) {
 		t.Errorf("reachableFrom(nil) = %v", marked)
+	}
+}
+
+// TestParallelResolve checks that resolving folder trees across several
+// readers gives what one reader gives (the benchmark's batches are too big
+// for the test repositories to take that path otherwise).
+func TestParallelResolve(t *testing.T) {
+	r := buildFixture(t)
+	var results [][]string
+	for _, batch := range []int{1 << 30, 1} {
+		repo, err := openLocal(r.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &walker{repo: repo, trees: newTrees(repo, []string{"apps", "api", "migrations"}), recs: map[plumbing.Hash]*commitRec{}, batch: batch}
+		tips := []plumbing.Hash{plumbing.NewHash(r.head), plumbing.NewHash(r.m2)}
+		order, err := w.walk(t.Context(), tips)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, rec := range order {
+			got = append(got, fmt.Sprintf("%s %s %v", rec.hash, rec.dirTree, rec.adds))
+		}
+		results = append(results, got)
+		if err := repo.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(results[0], results[1]) || len(results[0]) < 10 {
+		t.Errorf("parallel walk differs:\n%v\n%v", results[0], results[1])
+	}
+}
+
+func TestScanCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := Scan(ctx, Options{Repo: t.TempDir(), CacheDir: t.TempDir()})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }

@@ -19,9 +19,11 @@ type commitRec struct {
 	tz      int32
 	hasTime bool
 	adds    []addRec
-	// fresh marks a commit read from the repository in this run (its adds
-	// still need computing), as opposed to one loaded from the cache.
+	// fresh marks a commit read from the repository in this run (its
+	// folder tree and adds still need computing), as opposed to one loaded
+	// from the cache; root is its root tree, known only while fresh.
 	fresh bool
+	root  plumbing.Hash
 	// Per-run walk state. parentRecs mirrors parents once resolved, so
 	// the graph passes follow pointers instead of hashing; pos is the
 	// commit's place in the walk's order; visit is the depth-first state
@@ -48,6 +50,9 @@ type walker struct {
 	// dirty is set when a record was added or completed, so the cache
 	// file is rewritten only when it would change.
 	dirty bool
+	// batch is the least number of commits per extra reader when folder
+	// trees are resolved in parallel; zero means parallelMin.
+	batch int
 }
 
 // record returns the record of commit h, reading the commit (from the
@@ -74,11 +79,7 @@ func (w *walker) record(h plumbing.Hash) (*commitRec, error) {
 		root, rec.parents = c.tree, c.parents
 		rec.when, rec.tz, rec.hasTime = c.when, c.tz, true
 	}
-	dir, err := w.trees.dirTree(root)
-	if err != nil {
-		return nil, err
-	}
-	rec.dirTree = dir
+	rec.root = root
 	w.recs[h] = rec
 	w.dirty = true
 	return rec, nil
@@ -136,14 +137,20 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 			}
 		}
 	}
+	var fresh []*commitRec
 	for _, rec := range order {
-		if !rec.fresh {
-			continue
+		if rec.fresh {
+			fresh = append(fresh, rec)
 		}
+	}
+	if err := w.resolveDirs(ctx, fresh); err != nil {
+		return nil, err
+	}
+	for _, rec := range fresh {
 		if err := w.computeAdds(rec); err != nil {
 			return nil, err
 		}
-		rec.fresh = false
+		rec.fresh, rec.root = false, plumbing.ZeroHash
 	}
 	return order, nil
 }
