@@ -49,6 +49,11 @@ test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig node_modules/.installed
 test-inner: lint
 	$(GO) test -race -count=1 ./...
 
+# demo builds everything, starts the development server and walks through an
+# upgrade of a generated application (RELMIG_DEMO_KEEP=1 keeps its folder).
+demo: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
+	GO=$(GO) scripts/with-devdb.sh scripts/demo/demo.sh
+
 # fuzz runs every fuzz target of every package for FUZZTIME each (make test
 # runs their seed corpora).
 fuzz:

@@ -440,6 +440,17 @@ func (v *validator) files() {
 		v.ps.add(lineOr(m.lines["dir"], m.lines["repo"]), "migrations folder %s does not exist", dir)
 		return
 	}
+	// With lineage recorded, a script that only a side line carries (a
+	// maintenance branch) is legitimately absent from the main line's work
+	// tree; it runs from its own release's checkout.
+	var sideLine func(id string) bool
+	if seq, err := m.Sequence(); err == nil && seq.lineage && len(seq.Releases) > 0 {
+		top := seq.Releases[len(seq.Releases)-1]
+		sideLine = func(id string) bool {
+			e, ok := seq.Lookup(id)
+			return ok && !e.Release.IsUnreleased() && !seq.Carries(id, top)
+		}
+	}
 	named := map[string]bool{}
 	v.each(func(g *Migration, _ Version, _ int) {
 		p, ok := insidePath(g.ScriptPath())
@@ -450,8 +461,8 @@ func (v *validator) files() {
 		for _, old := range g.RenamedFrom {
 			named[path.Clean(old)] = true
 		}
-		if g.RemovedIn != "" {
-			return // deleted from the tree; it runs from its release's checkout
+		if g.RemovedIn != "" || sideLine != nil && sideLine(g.ID) {
+			return // not in this tree; it runs from its release's checkout
 		}
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
 			v.ps.add(lineOr(g.lines["path"], g.line), "%s: file %s does not exist", g.ID, path.Join(m.Dir, p))

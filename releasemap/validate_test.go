@@ -138,6 +138,13 @@ releases:
       - id: missing.js
       - id: gone.js
         removed_in: v2.0.0
+  - version: v1.0.1
+    parents: [v1.0.0]
+    migrations:
+      - id: maint-only.js
+  - version: v2.0.0
+    parents: [v1.0.0]
+    migrations: []
 `
 	path := filepath.Join(dir, "releasemap.yaml")
 	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
@@ -157,7 +164,7 @@ releases:
 			t.Errorf("missing %q in\n%s", w, msg)
 		}
 	}
-	for _, no := range []string{"a.spec.js", "helpers/h.js", "gone.js"} {
+	for _, no := range []string{"a.spec.js", "helpers/h.js", "gone.js", "maint-only.js"} {
 		if strings.Contains(msg, no) {
 			t.Errorf("unexpected problem about %s:\n%s", no, msg)
 		}
