@@ -1,0 +1,156 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
+)
+
+// Default collection names.
+const (
+	DefaultHistoryCollection = "relmig_history"
+	DefaultStateCollection   = "relmig_state"
+	DefaultLockCollection    = "relmig_lock"
+)
+
+// MongoStore is the Store in the target MongoDB database, so that a backup
+// and restore of the database carries its history along (SPEC §4).
+//
+// It keeps two collections:
+//
+//   - history: one document per attempt (type Attempt), the source of truth;
+//   - state: one small document per migration summarising its records, so
+//     that Latest reads one document per migration instead of every record.
+//     A state document is derived data and is written so that it can never
+//     hide a record (see settle and markPending); it may be rebuilt from
+//     history at any time.
+//
+// Every write uses majority write concern with journaling, and every read
+// goes to the primary, whatever the URI says, so that a run reads what the
+// previous one wrote.
+type MongoStore struct {
+	history *mongo.Collection
+	state   *mongo.Collection
+
+	mu    sync.Mutex // guards ready
+	ready bool       // indexes ensured once per store instance
+}
+
+var _ Store = (*MongoStore)(nil)
+
+// StoreOption configures NewMongoStore.
+type StoreOption func(*storeConfig) error
+
+type storeConfig struct {
+	history, state string
+}
+
+// WithHistoryCollection names the attempt collection (default
+// relmig_history).
+func WithHistoryCollection(name string) StoreOption {
+	return func(c *storeConfig) error {
+		if err := checkCollectionName(name); err != nil {
+			return fmt.Errorf("history collection: %w", err)
+		}
+		c.history = name
+		return nil
+	}
+}
+
+// WithStateCollection names the per-migration summary collection (default
+// relmig_state).
+func WithStateCollection(name string) StoreOption {
+	return func(c *storeConfig) error {
+		if err := checkCollectionName(name); err != nil {
+			return fmt.Errorf("state collection: %w", err)
+		}
+		c.state = name
+		return nil
+	}
+}
+
+// NewMongoStore returns the store in db. Defaults: collections
+// relmig_history and relmig_state. It does no I/O; indexes are created on
+// first use. Errors: ErrInvalid for a nil db, a bad collection name, or two
+// options naming the same collection.
+func NewMongoStore(db *mongo.Database, opts ...StoreOption) (*MongoStore, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil database", ErrInvalid)
+	}
+	cfg := storeConfig{history: DefaultHistoryCollection, state: DefaultStateCollection}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.history == cfg.state {
+		return nil, fmt.Errorf("%w: history and state collections are both %q", ErrInvalid, cfg.history)
+	}
+	return &MongoStore{
+		history: db.Collection(cfg.history, durable()),
+		state:   db.Collection(cfg.state, durable()),
+	}, nil
+}
+
+// durable is the collection setting every relmig collection uses: majority
+// write concern with journaling (a record that a failover can roll back is
+// no evidence), reads from the primary.
+func durable() *options.CollectionOptionsBuilder {
+	wc := writeconcern.Majority()
+	journal := true
+	wc.Journal = &journal
+	return options.Collection().SetWriteConcern(wc).SetReadPreference(readpref.Primary())
+}
+
+func checkCollectionName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: empty collection name", ErrInvalid)
+	case strings.ContainsAny(name, "$\x00"), strings.HasPrefix(name, "system."):
+		return fmt.Errorf("%w: collection name %q is not allowed", ErrInvalid, name)
+	}
+	return nil
+}
+
+// historyIndexes serve List's filters and order and InterruptRunning. No
+// TTL or partial index: history is never expired, and the development
+// server has neither.
+func historyIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{Keys: bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("relmig_started")},
+		{Keys: bson.D{{Key: "migration", Value: 1}, {Key: "started_at", Value: -1}}, Options: options.Index().SetName("relmig_migration_started")},
+		{Keys: bson.D{{Key: "run_id", Value: 1}, {Key: "status", Value: 1}}, Options: options.Index().SetName("relmig_run_status")},
+	}
+}
+
+// ensure creates the indexes once per store instance. A failure is not
+// remembered, so the next call tries again.
+func (s *MongoStore) ensure(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ready {
+		return nil
+	}
+	// One index per createIndexes command: FerretDB v1.24 drops the
+	// connection when one command lists several indexes that all exist
+	// already. createIndexes with an identical existing index is a no-op on
+	// MongoDB, so this is idempotent on both.
+	for _, m := range historyIndexes() {
+		if _, err := s.history.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create history indexes: %w", err)
+		}
+	}
+	s.ready = true
+	return nil
+}
+
+// now is the store's clock: the client's wall clock, at BSON precision.
+func now() time.Time { return dbTime(time.Now()) }
