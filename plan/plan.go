@@ -9,33 +9,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/releasemap"
 )
-
-// Status is the outcome a history record states; the values are those of
-// the history store.
-type Status string
-
-// The statuses of history records.
-const (
-	Running     Status = "running"
-	Succeeded   Status = "succeeded"
-	Failed      Status = "failed"
-	Interrupted Status = "interrupted"
-	Baselined   Status = "baselined"
-	Skipped     Status = "skipped"
-)
-
-// Record is the part of one history record the planner reads.
-type Record struct {
-	Migration string
-	Release   string
-	Status    Status
-	SHA256    string
-	At        time.Time // when the attempt started (or the mark was made)
-}
 
 // State is a migration's state in the database.
 type State string
@@ -52,8 +29,8 @@ const (
 // Input is everything the planner reads.
 type Input struct {
 	Seq *releasemap.Sequence
-	// Records are the history's records, in any order.
-	Records []Record
+	// History is the store's summary per migration id.
+	History map[string]history.Summary
 	// Target is the version to plan to; zero means the highest release.
 	Target releasemap.Version
 	// Retry names failed or interrupted non-idempotent migrations that a
@@ -69,11 +46,13 @@ type Migration struct {
 	State State
 	// AppliedAs is the status that made it applied: succeeded, baselined or
 	// skipped; empty when not applied.
-	AppliedAs Status
+	AppliedAs history.Status
 	// Drifted says the file content changed since it was applied.
 	Drifted bool
 	// Latest is the most recent record, nil when there is none.
-	Latest *Record
+	Latest *history.Entry
+	// AppliedSHA256 is the content hash recorded when it was applied.
+	AppliedSHA256 string
 	// Attempts counts the history records for it.
 	Attempts int
 }
@@ -152,24 +131,12 @@ func Compute(in Input) (*Result, error) {
 	}
 	res := &Result{Target: target}
 
-	byID := map[string][]Record{}
-	for _, r := range in.Records {
-		byID[r.Migration] = append(byID[r.Migration], r)
-	}
-	for _, rs := range byID {
-		sort.SliceStable(rs, func(i, j int) bool { return rs[i].At.Before(rs[j].At) })
-	}
-
 	state := map[string]*Migration{}
 	for _, e := range seq.Entries {
 		m := Migration{Entry: e, State: Pending}
-		rs := byID[e.Migration.ID]
-		m.Attempts = len(rs)
-		if len(rs) > 0 {
-			latest := rs[len(rs)-1]
-			m.Latest = &latest
+		if h, ok := in.History[e.Migration.ID]; ok && h.Attempts > 0 {
+			classify(&m, h)
 		}
-		classify(&m, rs)
 		res.Migrations = append(res.Migrations, m)
 	}
 	for i := range res.Migrations {
@@ -245,7 +212,7 @@ func Compute(in Input) (*Result, error) {
 		}
 		seen[id] = true
 	}
-	res.Warnings = warnings(in, res, byID, state)
+	res.Warnings = warnings(in, res, state)
 	if in.Strict {
 		for _, w := range res.Warnings {
 			w.Reason += " (--strict)"
@@ -255,26 +222,24 @@ func Compute(in Input) (*Result, error) {
 	return res, nil
 }
 
-// classify sets a migration's state from its records, oldest first: the
-// latest record decides, except that a later `running` attempt does not undo
-// an earlier applied one until it finishes.
-func classify(m *Migration, rs []Record) {
-	if len(rs) == 0 {
-		return
-	}
-	latest := rs[len(rs)-1]
-	if latest.Status == Running {
-		m.State = StateRunning
-		return
-	}
+// classify sets a migration's state from its history: the latest record
+// decides; a `running` one means an attempt has not finished (or its run
+// died and the lease has not been taken over yet).
+func classify(m *Migration, h history.Summary) {
+	latest := h.Latest
+	m.Latest = &latest
+	m.Attempts = h.Attempts
 	switch latest.Status {
-	case Succeeded, Baselined, Skipped:
+	case history.Running:
+		m.State = StateRunning
+	case history.Succeeded, history.Baselined, history.Skipped:
 		m.State, m.AppliedAs = Applied, latest.Status
+		m.AppliedSHA256 = latest.SHA256
 		want := m.Migration.SHA256
 		m.Drifted = want != "" && latest.SHA256 != "" && latest.SHA256 != want
-	case Failed:
+	case history.Failed:
 		m.State = StateFailed
-	case Interrupted:
+	case history.Interrupted:
 		m.State = StateInterrupted
 	}
 }
@@ -307,16 +272,16 @@ func current(seq *releasemap.Sequence, state map[string]*Migration) releasemap.V
 	return best
 }
 
-func warnings(in Input, res *Result, byID map[string][]Record, state map[string]*Migration) []Finding {
+func warnings(in Input, res *Result, state map[string]*Migration) []Finding {
 	var ws []Finding
 	for _, m := range res.Migrations {
 		if m.Drifted {
 			ws = append(ws, Finding{ID: m.Migration.ID, Reason: fmt.Sprintf(
-				"content changed since it was applied (recorded sha256 %s, map %s)", short(m.Latest.SHA256), short(m.Migration.SHA256))})
+				"content changed since it was applied (recorded sha256 %s, map %s)", short(m.AppliedSHA256), short(m.Migration.SHA256))})
 		}
 	}
 	var unknown []string
-	for id := range byID {
+	for id := range in.History {
 		if _, ok := state[id]; !ok && id != "" {
 			unknown = append(unknown, id)
 		}
@@ -336,7 +301,7 @@ func warnings(in Input, res *Result, byID map[string][]Record, state map[string]
 			}
 			continue
 		}
-		if pendingBefore != "" && m.AppliedAs == Succeeded {
+		if pendingBefore != "" && m.AppliedAs == history.Succeeded {
 			ws = append(ws, Finding{ID: e.Migration.ID, Reason: fmt.Sprintf(
 				"applied while %s, earlier in run order, is still pending", pendingBefore)})
 		}

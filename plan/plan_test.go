@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/releasemap"
 )
 
@@ -72,17 +73,25 @@ func seq(t *testing.T, doc string) *releasemap.Sequence {
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// recs builds records "id:status" (optionally "id:status:sha"), one minute
-// apart, in the order given.
-func recs(specs ...string) []Record {
-	var out []Record
+// recs builds the store's summaries from records "id:status" (optionally
+// "id:status:sha"), one minute apart, in the order given, the way the store
+// maintains them.
+func recs(specs ...string) map[string]history.Summary {
+	out := map[string]history.Summary{}
 	for i, s := range specs {
 		p := strings.Split(s, ":")
-		r := Record{Migration: p[0], Status: Status(p[1]), At: t0.Add(time.Duration(i) * time.Minute)}
+		e := history.Entry{Status: history.Status(p[1]), StartedAt: t0.Add(time.Duration(i) * time.Minute)}
 		if len(p) > 2 {
-			r.SHA256 = p[2]
+			e.SHA256 = p[2]
 		}
-		out = append(out, r)
+		sum := out[p[0]]
+		sum.Latest = e
+		sum.Attempts++
+		if e.Status.Applied() {
+			applied := e
+			sum.Applied = &applied
+		}
+		out[p[0]] = sum
 	}
 	return out
 }
@@ -108,7 +117,7 @@ func TestCompute(t *testing.T) {
 	tests := []struct {
 		name     string
 		doc      string
-		records  []Record
+		records  map[string]history.Summary
 		target   string
 		retry    []string
 		strict   bool
@@ -193,7 +202,7 @@ func TestCompute(t *testing.T) {
 			if doc == "" {
 				doc = linearMap
 			}
-			in := Input{Seq: seq(t, doc), Records: tt.records, Retry: tt.retry, Strict: tt.strict}
+			in := Input{Seq: seq(t, doc), History: tt.records, Retry: tt.retry, Strict: tt.strict}
 			if tt.target != "" {
 				in.Target = releasemap.MustParseVersion(tt.target)
 			}
@@ -230,7 +239,7 @@ func match(t *testing.T, what string, got, want []string) {
 }
 
 func TestMigrationStates(t *testing.T) {
-	res, err := Compute(Input{Seq: seq(t, linearMap), Records: recs("a:baselined", "b:failed", "c:running", "idem:interrupted", "pref:skipped")})
+	res, err := Compute(Input{Seq: seq(t, linearMap), History: recs("a:baselined", "b:failed", "c:running", "idem:interrupted", "pref:skipped")})
 	if err != nil {
 		t.Fatal(err)
 	}
