@@ -14,6 +14,6 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Build, check and show the release map",
 		Args:  cmdutil.NoArgs,
 	}
-	cmd.AddCommand(NewCmdCheck(f, nil), NewCmdShow(f, nil))
+	cmd.AddCommand(NewCmdBuild(f, nil), NewCmdCheck(f, nil), NewCmdShow(f, nil))
 	return cmd
 }

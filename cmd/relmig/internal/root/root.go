@@ -14,6 +14,7 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/betweencmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/cmd/relmig/internal/mapcmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/statuscmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/versioncmd"
 	"github.com/relmig/relmig/releasemap"
 )
@@ -41,6 +42,7 @@ in the target MongoDB so each script runs at most once.`,
 	cmd.AddCommand(
 		betweencmd.NewCmd(f, nil),
 		mapcmd.NewCmd(f),
+		statuscmd.NewCmd(f, nil),
 		versioncmd.NewCmd(f),
 	)
 	return cmd

@@ -1,0 +1,155 @@
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/relmig/relmig/history"
+)
+
+// DBFlags are the flags of every command that talks to the database.
+type DBFlags struct {
+	URI               string
+	DB                string
+	HistoryCollection string
+	StateCollection   string
+	LockCollection    string
+	Timeout           time.Duration
+}
+
+// AddDBFlags registers the database flags on cmd.
+func AddDBFlags(cmd *cobra.Command, f *DBFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.URI, "uri", "", "MongoDB connection string (default $MONGODB_URI)")
+	fl.StringVar(&f.DB, "db", "", "database (default: the URI's path)")
+	fl.StringVar(&f.HistoryCollection, "history-collection", "relmig_history", "collection of attempt records")
+	fl.StringVar(&f.StateCollection, "state-collection", "relmig_state", "collection of per-migration summaries")
+	fl.StringVar(&f.LockCollection, "lock-collection", "relmig_lock", "collection of the lease lock and its audit events")
+	fl.DurationVar(&f.Timeout, "server-timeout", 10*time.Second, "how long to look for a reachable server before giving up")
+}
+
+// DB is an open connection to the target database with relmig's store.
+type DB struct {
+	Client   *mongo.Client
+	Database *mongo.Database
+	Store    *history.MongoStore
+	// URI is the connection string as given (with credentials: never print
+	// it); Display is the same with the password replaced.
+	URI, Display string
+	// Secrets are the strings to redact from anything printed or recorded.
+	Secrets []string
+	flags   DBFlags
+}
+
+// Connect validates the flags, connects, and makes sure a server answers
+// within the server timeout, so a wrong address fails fast with a clear
+// reason instead of hanging. Bad URIs and flags exit with code 2.
+func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
+	uri := fl.URI
+	if uri == "" {
+		uri = f.Getenv("MONGODB_URI")
+	}
+	if uri == "" {
+		return nil, BadInput(errors.New("no database: pass --uri or set MONGODB_URI"))
+	}
+	cs, err := connstring.ParseAndValidate(uri)
+	if err != nil {
+		return nil, BadInput(fmt.Errorf("--uri: %s", redactErr(err.Error(), uri)))
+	}
+	name := fl.DB
+	if name == "" {
+		name = cs.Database
+	}
+	if name == "" {
+		return nil, BadInput(fmt.Errorf("--uri %s names no database: add it to the URI's path or pass --db", Redact(uri)))
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(fl.Timeout).SetAppName("relmig"))
+	if err != nil {
+		return nil, BadInput(fmt.Errorf("--uri: %s", redactErr(err.Error(), uri)))
+	}
+	pctx, cancel := context.WithTimeout(ctx, fl.Timeout+time.Second)
+	defer cancel()
+	if err := client.Ping(pctx, nil); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("connect to %s: no server answered within %s: %s", Redact(uri), fl.Timeout, redactErr(serverError(err), uri))
+	}
+	db := client.Database(name)
+	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection), history.WithStateCollection(fl.StateCollection))
+	if err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, BadInput(err)
+	}
+	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(cs), flags: fl}, nil
+}
+
+// Locker returns the lease lock for this database, owned by the given run.
+func (d *DB) Locker(owner history.Owner, opts ...history.LockOption) (*history.Locker, error) {
+	opts = append([]history.LockOption{history.WithLockCollection(d.flags.LockCollection)}, opts...)
+	return history.NewLocker(d.Database, d.Store, owner, opts...)
+}
+
+// Close disconnects, also after the command's context was cancelled.
+func (d *DB) Close(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = d.Client.Disconnect(cctx)
+}
+
+// Redact returns uri with its password replaced by "***", for display.
+func Redact(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.User == nil {
+		if i := strings.LastIndex(uri, "@"); i >= 0 && strings.Contains(uri, "://") {
+			return uri[:strings.Index(uri, "://")+3] + "***@" + uri[i+1:]
+		}
+		return uri
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
+}
+
+func secrets(cs *connstring.ConnString) []string {
+	var out []string
+	if cs.PasswordSet && cs.Password != "" {
+		out = append(out, cs.Password, url.QueryEscape(cs.Password), url.PathEscape(cs.Password))
+	}
+	return out
+}
+
+// redactErr removes the URI's password from a driver message.
+func redactErr(msg, uri string) string {
+	if cs, err := connstring.Parse(uri); err == nil {
+		for _, s := range secrets(cs) {
+			msg = strings.ReplaceAll(msg, s, "***")
+		}
+	}
+	return strings.ReplaceAll(msg, uri, Redact(uri))
+}
+
+// serverError keeps the reason from a server-selection error ("connection
+// refused", "i/o timeout") rather than the driver's topology dump.
+func serverError(err error) string {
+	msg := oneLine(err.Error())
+	if i := strings.LastIndex(msg, "Last error: "); i >= 0 {
+		msg = msg[i+len("Last error: "):]
+		if j := strings.Index(msg, " }"); j >= 0 {
+			msg = msg[:j]
+		}
+	}
+	return msg
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,132 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/relmig/relmig/plan"
+	"github.com/relmig/relmig/releasemap"
+)
+
+// StatusJSON is the `status` document of SPEC §6.1; `up` extends it.
+type StatusJSON struct {
+	CurrentRelease string         `json:"current_release"`
+	Target         string         `json:"target"`
+	Migrations     []StateJSON    `json:"migrations"`
+	Plan           []string       `json:"plan"`
+	Refusals       []plan.Finding `json:"refusals"`
+	Warnings       []plan.Finding `json:"warnings"`
+	LeftOut        []LeftOutJSON  `json:"left_out"`
+}
+
+// StateJSON is one migration's state.
+type StateJSON struct {
+	ID        string `json:"id"`
+	Release   string `json:"release"`
+	State     string `json:"state"`
+	AppliedAs string `json:"applied_as"`
+	Drifted   bool   `json:"drifted"`
+	Attempts  int    `json:"attempts"`
+	LastAt    string `json:"last_at,omitempty"`
+}
+
+// LeftOutJSON is a migration only a side line carries.
+type LeftOutJSON struct {
+	ID      string `json:"id"`
+	Release string `json:"release"`
+	Reason  string `json:"reason"`
+}
+
+// NewStatusJSON renders a planner result.
+func NewStatusJSON(res *plan.Result) StatusJSON {
+	out := StatusJSON{
+		CurrentRelease: res.Current.String(),
+		Target:         res.Target.String(),
+		Migrations:     []StateJSON{},
+		Plan:           []string{},
+		Refusals:       append([]plan.Finding{}, res.Refusals...),
+		Warnings:       append([]plan.Finding{}, res.Warnings...),
+		LeftOut:        []LeftOutJSON{},
+	}
+	for _, m := range res.Migrations {
+		s := StateJSON{ID: m.Migration.ID, Release: m.Release.String(), State: string(m.State),
+			AppliedAs: string(m.AppliedAs), Drifted: m.Drifted, Attempts: m.Attempts}
+		if m.Latest != nil {
+			s.LastAt = m.Latest.StartedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		out.Migrations = append(out.Migrations, s)
+	}
+	for _, e := range res.Plan {
+		out.Plan = append(out.Plan, e.Migration.ID)
+	}
+	for _, l := range res.LeftOut {
+		out.LeftOut = append(out.LeftOut, LeftOutJSON{ID: l.ID, Release: l.Release.String(), Reason: l.Reason})
+	}
+	return out
+}
+
+// PlanFor reads the database's summaries and runs the planner.
+func PlanFor(ctx context.Context, db *DB, seq *releasemap.Sequence, target releasemap.Version, retry []string, strict bool) (*plan.Result, error) {
+	sums, err := db.Store.Latest(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	res, err := plan.Compute(plan.Input{Seq: seq, History: sums, Target: target, Retry: retry, Strict: strict})
+	if err != nil {
+		return nil, BadInput(err)
+	}
+	return res, nil
+}
+
+// WriteStatusTable renders the states of the migrations up to the target
+// and the plan on out, and refusals and warnings on errOut.
+func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool) error {
+	current := res.Current.String()
+	if current == "" {
+		current = "none (nothing applied up to the first release)"
+	}
+	fmt.Fprintf(errOut, "database at %s; target %s; %s to run\n", current, res.Target, Plural(len(res.Plan), "migration"))
+	planned := map[string]int{}
+	for i, e := range res.Plan {
+		planned[e.Migration.ID] = i + 1
+	}
+	t := NewTable(out, "RELEASE", "MIGRATION", "STATE", "NOTES")
+	for _, m := range res.Migrations {
+		n, inPlan := planned[m.Migration.ID]
+		if !all && !inPlan && m.State == plan.Applied && !m.Drifted {
+			continue
+		}
+		state := string(m.State)
+		if m.AppliedAs != "" && string(m.AppliedAs) != "succeeded" {
+			state += " (" + string(m.AppliedAs) + ")"
+		}
+		var notes []string
+		if inPlan {
+			notes = append(notes, fmt.Sprintf("plan #%d", n))
+		} else if m.State != plan.Applied {
+			notes = append(notes, "not in plan")
+		}
+		if m.Drifted {
+			notes = append(notes, "content changed since applied")
+		}
+		if m.Latest != nil {
+			notes = append(notes, "last "+m.Latest.StartedAt.UTC().Format("2006-01-02 15:04"))
+		}
+		t.Row(m.Release.String(), m.Migration.ID, state, strings.Join(notes, "; "))
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	for _, l := range res.LeftOut {
+		fmt.Fprintf(errOut, "left out %s (%s): %s\n", l.ID, l.Release, l.Reason)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(errOut, "warning: %s\n", w)
+	}
+	for _, r := range res.Refusals {
+		fmt.Fprintf(errOut, "refused: %s\n", r)
+	}
+	return nil
+}

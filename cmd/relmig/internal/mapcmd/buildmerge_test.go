@@ -1,0 +1,196 @@
+package mapcmd_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/releasemap"
+)
+
+// handMap is a map a person edited: every hand-written field set, comments,
+// a reordered release, a script filed under the wrong release (as a table
+// built from dates would), a wrong commit, and an id git never saw.
+const handMap = `# Release map, edited by hand.
+relmig: 1
+dir: apps/api/migrations
+tags: { match: "v*", prefix: "v" }
+include: ["**/*.ts"]
+exclude: ["**/*.spec.*", "**/*.d.ts"]
+runner:
+  # Plain node, from the release's checkout.
+  command: "node {path}"
+  shell: true
+  workdir: release
+  setup: "npm ci"
+  env: { MONGO_URL: "{uri}" }
+  timeout: 30m
+  done_marker: "^done$"
+releases:
+  - version: v0.2.0
+    migrations:
+      # Users first: the hand order.
+      - id: 002-users.migration.ts
+        description: Users
+        idempotent: true
+        requires: { env: [REDIS_HOST], reachable: ["{env.REDIS_HOST}:6379"] }
+        after: [001-init/001-init.migration.ts]
+        before: v2.0.0
+        pre: [ { collection: users, filter: { admin: true }, min: 1 } ]
+        post: [ { collection: users, max: 0 } ]
+        command: "node --check {path}"
+        shell: false
+        workdir: current
+        setup: "make"
+        env: { A: "b" }
+        timeout: 1m
+        done_marker: "ok"
+      - id: 001-init/001-init.migration.ts
+        description: Init
+  - version: v0.3.0
+    migrations:
+      - id: 005-feature.migration.ts # the date table's guess
+        description: Feature
+        commit: 0123456789abcdef0123456789abcdef01234567
+unreleased:
+  - id: ghost.ts
+    description: never committed # never committed
+`
+
+// derivedFields are the migration fields map build owns.
+var derivedFields = []string{"ID", "Path", "Commit", "Added", "SHA256", "FirstIn", "RemovedIn", "RenamedFrom"}
+
+// exported lists the exported fields of v (embedded structs flattened)
+// except those named in skip.
+func exported(v reflect.Value, skip []string) map[string]reflect.Value {
+	out := map[string]reflect.Value{}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch {
+		case !f.IsExported() || slices.Contains(skip, f.Name):
+		case f.Anonymous && f.Type.Kind() == reflect.Struct:
+			for k, fv := range exported(v.Field(i), skip) {
+				out[k] = fv
+			}
+		default:
+			out[f.Name] = v.Field(i)
+		}
+	}
+	return out
+}
+
+func findMigration(m *releasemap.Map, id string) (*releasemap.Migration, string) {
+	for _, r := range m.Releases {
+		for i := range r.Migrations {
+			if r.Migrations[i].ID == id {
+				return &r.Migrations[i], r.Version
+			}
+		}
+	}
+	for i := range m.Unreleased {
+		if m.Unreleased[i].ID == id {
+			return &m.Unreleased[i], releasemap.Unreleased
+		}
+	}
+	return nil, ""
+}
+
+func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
+	r := buildFixture(t)
+	file := filepath.Join(r.dir, "releasemap.yaml")
+	if err := os.WriteFile(file, []byte(handMap), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hand, err := releasemap.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := relmig(t, "map", "build", "--map", file, "--cache-dir", t.TempDir(), "--write")
+	if code != cmdutil.ExitOK || stdout != "" {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	built, err := releasemap.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Every top-level setting, as written.
+	before := exported(reflect.ValueOf(*hand), []string{"Releases", "Unreleased", "Repo", "Tags"})
+	after := exported(reflect.ValueOf(*built), []string{"Releases", "Unreleased", "Repo", "Tags"})
+	for name, v := range before {
+		if v.IsZero() {
+			t.Errorf("the hand map leaves %s unset: set it so this test covers it", name)
+		}
+		if !reflect.DeepEqual(v.Interface(), after[name].Interface()) {
+			t.Errorf("top-level %s = %#v, want %#v", name, after[name].Interface(), v.Interface())
+		}
+	}
+	if built.Tags != hand.Tags || built.Repo != "" {
+		t.Errorf("tags %+v repo %q, want %+v and none", built.Tags, built.Repo, hand.Tags)
+	}
+
+	// Every hand field of every migration survives; derived ones are
+	// refreshed.
+	for _, id := range []string{"002-users.migration.ts", "001-init/001-init.migration.ts", "005-feature.migration.ts", "ghost.ts"} {
+		old, _ := findMigration(hand, id)
+		got, _ := findMigration(built, id)
+		if got == nil {
+			t.Errorf("%s is gone", id)
+			continue
+		}
+		before, after := exported(reflect.ValueOf(*old), derivedFields), exported(reflect.ValueOf(*got), derivedFields)
+		for name, v := range before {
+			if id == "002-users.migration.ts" && v.IsZero() {
+				t.Errorf("the hand map leaves %s unset on %s: set it so this test covers it", name, id)
+			}
+			// JSON compares values, not pointers or the line a check
+			// was read from.
+			want, _ := json.Marshal(v.Interface())
+			have, _ := json.Marshal(after[name].Interface())
+			if string(want) != string(have) {
+				t.Errorf("%s: %s = %s, want %s", id, name, have, want)
+			}
+		}
+	}
+	users, rel := findMigration(built, "002-users.migration.ts")
+	if rel != "v0.2.0" || users.Path != "users/002-users.migration.ts" || users.Commit == "" || users.SHA256 == "" {
+		t.Errorf("users = %s %+v", rel, users)
+	}
+	// The hand order inside v0.2.0 would be kept, but 001-init moved to
+	// v0.1.0; 005-feature moved from the date table's v0.3.0 to v0.4.0.
+	if _, rel := findMigration(built, "001-init/001-init.migration.ts"); rel != "v0.1.0" {
+		t.Errorf("001-init in %s", rel)
+	}
+	if f, rel := findMigration(built, "005-feature.migration.ts"); rel != "v0.4.0" || f.Commit == "0123456789abcdef0123456789abcdef01234567" {
+		t.Errorf("feature in %s, commit %s", rel, f.Commit)
+	}
+
+	// Comments survive (save.go carries them by key, release version and
+	// id: those on a migration that moved to another release are lost).
+	data, _ := os.ReadFile(file)
+	for _, c := range []string{"# Release map, edited by hand.", "# Plain node, from the release's checkout.", "# Users first: the hand order.", "# never committed"} {
+		if !strings.Contains(string(data), c) {
+			t.Errorf("comment %q lost:\n%s", c, data)
+		}
+	}
+	// Every change of a released migration, and the unknown id, are warned
+	// about.
+	for _, w := range []string{
+		"warning: 001-init/001-init.migration.ts: release changed from v0.2.0 to v0.1.0",
+		"warning: 002-users.migration.ts: path changed from 002-users.migration.ts to users/002-users.migration.ts",
+		"warning: 005-feature.migration.ts: release changed from v0.3.0 to v0.4.0",
+		"warning: 005-feature.migration.ts: commit changed from 0123456789ab to " + r.f1[:12],
+		"warning: ghost.ts: kept as written: git history has no script at ghost.ts",
+		", 3 new, 3 changed, by ancestry",
+	} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+}
