@@ -94,9 +94,6 @@ left alone.`,
 }
 
 func runBuild(ctx context.Context, opts *BuildOptions) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	f := opts.F
 	by, err := derive.ParseBy(opts.By)
 	if err != nil {
@@ -126,11 +123,7 @@ func runBuild(ctx context.Context, opts *BuildOptions) error {
 	if err != nil {
 		return fmt.Errorf("derive release map: %w", err)
 	}
-	data, err := built.Marshal(prev)
-	if err != nil {
-		return err
-	}
-	if err := checkBuilt(f, data); err != nil {
+	if err := checkBuilt(f, built, prev); err != nil {
 		return err
 	}
 	if opts.Write {
@@ -139,11 +132,16 @@ func runBuild(ctx context.Context, opts *BuildOptions) error {
 		}
 	}
 	res := NewBuildResult(file, opts.Write, built, rep, scan, opts.Verbose)
-	if f.JSON() {
+	switch {
+	case f.JSON():
 		if err := cmdutil.WriteJSON(f.IO.Out, res); err != nil {
 			return err
 		}
-	} else if !opts.Write {
+	case !opts.Write:
+		data, err := built.Marshal(prev)
+		if err != nil {
+			return err
+		}
 		if _, err := f.IO.Out.Write(data); err != nil {
 			return fmt.Errorf("write map: %w", err)
 		}
@@ -182,6 +180,8 @@ func (opts *BuildOptions) settings(m *releasemap.Map, file string, exists bool) 
 			return gitscan.Options{}, cmdutil.Usagef("--repo is empty")
 		}
 		repo = opts.Repo
+	case exists && isURL(m.Repo):
+		repo = m.Repo
 	case exists:
 		repo = m.RepoRoot()
 	}
@@ -227,16 +227,23 @@ func nilIfEmpty(s []string) []string {
 
 // checkBuilt validates the built map as `map check` would (without the
 // work tree, which may be elsewhere or absent): a map that would not load
-// is never written or printed. Problems are listed with the built map's
-// lines.
-func checkBuilt(f *cmdutil.Factory, data []byte) error {
+// is never written or printed. Validate finds everything Sequence would
+// refuse. The map in memory carries the old file's lines, so problems are
+// listed from the rendered map instead, with its lines; rendering is the
+// slow part, hence only on failure.
+func checkBuilt(f *cmdutil.Factory, built *releasemap.Map, prev []byte) error {
+	vopts := releasemap.ValidateOptions{Templates: process.Checker{}}
+	if built.Validate(vopts) == nil {
+		return nil
+	}
 	const name = "built map"
+	data, err := built.Marshal(prev)
+	if err != nil {
+		return err
+	}
 	m, err := releasemap.Parse(data, name)
 	if err == nil {
-		err = m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}})
-	}
-	if err == nil {
-		_, err = m.Sequence()
+		err = m.Validate(vopts)
 	}
 	var pe *releasemap.ProblemsError
 	switch {
@@ -248,7 +255,7 @@ func checkBuilt(f *cmdutil.Factory, data []byte) error {
 	case err != nil:
 		return cmdutil.BadInput(fmt.Errorf("the built map is invalid; nothing written: %w", err))
 	}
-	return nil
+	return nil // the rendered map, which is what is written, is sound
 }
 
 // repoField is the map's `repo` for a repository given on the command line:
