@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/root"
 )
@@ -44,9 +52,58 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("MONGODB_URI", os.Getenv("MONGODB_URI"))
+			uri := os.Getenv("MONGODB_URI")
+			env.Setenv("MONGODB_URI", uri)
+			if uri == "" {
+				return nil // scripts that need a database fail with "no database"
+			}
+			// DBURI names a database of the script's own, so scripts run in
+			// parallel on one server; it is dropped when the script ends.
+			name := scriptDB(filepath.Base(env.WorkDir))
+			dburi, err := withDB(uri, name)
+			if err != nil {
+				return err
+			}
+			env.Setenv("DBURI", dburi)
+			env.Defer(func() { dropDB(uri, name) })
 			return nil
 		},
 		UpdateScripts: *update,
 	})
+}
+
+// scriptDB returns a database name for the script whose work folder is
+// base ("script-history"), unique to this run so that a long-lived
+// development server never hands a script another run's records.
+func scriptDB(base string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(strings.TrimPrefix(base, "script-")))
+	return "s_" + name + "_" + hex.EncodeToString(b[:])
+}
+
+// withDB returns uri with its path set to the database name.
+func withDB(uri, name string) (string, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("MONGODB_URI: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func dropDB(uri, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(5 * time.Second))
+	if err != nil {
+		return
+	}
+	defer func() { _ = client.Disconnect(ctx) }()
+	_ = client.Database(name).Drop(ctx)
 }
