@@ -30,6 +30,7 @@ type Sequence struct {
 	lineage  bool                 // whether any release has parents
 	firstIn  map[string][]Version // id → first releases carrying it, per line
 	released map[string]Version   // release as written → parsed
+	tags     map[string]string    // release as written → its git tag
 	ancestry map[string]map[string]bool
 }
 
@@ -57,6 +58,7 @@ func (m *Map) Sequence() (*Sequence, error) {
 		parents:   map[string][]string{},
 		firstIn:   map[string][]Version{},
 		released:  map[string]Version{},
+		tags:      map[string]string{},
 	}
 	type rel struct {
 		v Version
@@ -76,6 +78,10 @@ func (m *Map) Sequence() (*Sequence, error) {
 			return nil, fmt.Errorf("%s: release %s appears twice: %w", m.locate(r.line), r.Version, ErrInvalid)
 		}
 		s.released[r.Version] = v
+		s.tags[r.Version] = r.Tag
+		if r.Tag == "" {
+			s.tags[r.Version] = r.Version
+		}
 		rels = append(rels, rel{v, r})
 		if len(r.Parents) > 0 {
 			s.lineage = true
@@ -224,6 +230,13 @@ func findCycle(ms []Migration, index map[string]int, done []bool) []string {
 		}
 	}
 	return nil
+}
+
+// Tag returns the git tag of release v: the map's `tag`, else the version
+// as written (tags and versions are the same text unless a map says not).
+// It returns "" for Unreleased and unknown versions.
+func (s *Sequence) Tag(v Version) string {
+	return s.tags[v.String()]
 }
 
 // Lookup returns the entry of a migration id.

@@ -4,7 +4,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/root"
 )
@@ -13,5 +16,21 @@ import (
 var version string
 
 func main() {
-	os.Exit(int(root.System(context.Background(), version)))
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal cancels the run: the script's process group is
+		// stopped, the attempt recorded as interrupted, the lock released.
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "relmig: %s: stopping the running script, recording it as interrupted and releasing the lock (again to exit at once)\n", s)
+		cancel()
+		// The second exits at once, skipping that cleanup.
+		<-sigs
+		fmt.Fprintln(os.Stderr, "relmig: exiting without cleanup")
+		os.Exit(130)
+	}()
+	code := root.System(ctx, version)
+	cancel()
+	os.Exit(int(code))
 }

@@ -24,6 +24,9 @@ type Factory struct {
 	IO *IOStreams
 	// Getenv reads the environment (os.Getenv outside tests).
 	Getenv func(string) string
+	// Environ lists the environment for child processes (os.Environ
+	// outside tests).
+	Environ func() []string
 	// Version is relmig's own version.
 	Version string
 

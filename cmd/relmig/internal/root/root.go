@@ -11,12 +11,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/relmig/relmig/cmd/relmig/internal/baselinecmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/betweencmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/cmd/relmig/internal/historycmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/mapcmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/markcmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/statuscmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/unlockcmd"
+	"github.com/relmig/relmig/cmd/relmig/internal/upcmd"
 	"github.com/relmig/relmig/cmd/relmig/internal/versioncmd"
+	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/runner"
 )
 
 // NewCmd builds the root command and every subcommand.
@@ -40,9 +48,14 @@ in the target MongoDB so each script runs at most once.`,
 		return &cmdutil.UsageError{Err: err}
 	})
 	cmd.AddCommand(
+		baselinecmd.NewCmd(f, nil),
 		betweencmd.NewCmd(f, nil),
+		historycmd.NewCmd(f, nil),
 		mapcmd.NewCmd(f),
+		markcmd.NewCmd(f, nil),
 		statuscmd.NewCmd(f, nil),
+		unlockcmd.NewCmd(f, nil),
+		upcmd.NewCmd(f, nil),
 		versioncmd.NewCmd(f),
 	)
 	return cmd
@@ -51,7 +64,7 @@ in the target MongoDB so each script runs at most once.`,
 // Main runs relmig with args (without the program name) and returns the
 // exit code; cmd/relmig's main is os.Exit(int(Main(…))).
 func Main(ctx context.Context, args []string, io *cmdutil.IOStreams, getenv func(string) string, version string) cmdutil.ExitCode {
-	f := &cmdutil.Factory{IO: io, Getenv: getenv, Version: versioncmd.Resolve(version)}
+	f := &cmdutil.Factory{IO: io, Getenv: getenv, Environ: os.Environ, Version: versioncmd.Resolve(version)}
 	cmd := NewCmd(f)
 	cmd.SetArgs(args)
 	cmd.SetIn(io.In)
@@ -91,6 +104,12 @@ func ExitCodeOf(err error) cmdutil.ExitCode {
 		return cmdutil.ExitUsage
 	case errors.Is(err, context.Canceled):
 		return cmdutil.ExitCanceled
+	case errors.Is(err, plan.ErrRefused):
+		return cmdutil.ExitRefused
+	case errors.Is(err, history.ErrLockHeld):
+		return cmdutil.ExitLocked
+	case errors.Is(err, runner.ErrMigrationFailed):
+		return cmdutil.ExitFailed
 	}
 	return cmdutil.ExitError
 }

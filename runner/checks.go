@@ -1,0 +1,123 @@
+// Package runner executes a plan: it checks every requirement before the
+// first migration starts, then runs each migration in order under the lock,
+// recording every attempt in the history store. It never prints, reads the
+// environment or exits; everything arrives as input and leaves as a Report.
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/relmig/relmig/plan"
+	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/runner/process"
+)
+
+// Dialer opens a network connection; tests may replace net.Dialer's.
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// preflight checks the requirements of every planned migration: variables
+// set, addresses answering, `pre` checks true. It returns every failure.
+func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry) []plan.Finding {
+	var out []plan.Finding
+	for _, e := range entries {
+		g := e.Migration
+		env := r.envFor(e)
+		vars := r.vars(e, env, "")
+		missing := false
+		for _, name := range g.Requires.Env {
+			if env[name] == "" {
+				missing = true
+				out = append(out, plan.Finding{ID: g.ID, Reason: fmt.Sprintf("needs environment variable %s, which is not set", name)})
+			}
+		}
+		for _, addr := range g.Requires.Reachable {
+			if missing && strings.Contains(addr, "{env.") {
+				continue // already reported: the variable it names is missing
+			}
+			out = append(out, r.reachable(ctx, g.ID, addr, vars)...)
+		}
+		for i, c := range g.Pre {
+			if err := CheckCount(ctx, r.db, c); err != nil {
+				out = append(out, plan.Finding{ID: g.ID, Reason: fmt.Sprintf("pre check %d: %v", i+1, err)})
+			}
+		}
+	}
+	return out
+}
+
+func (r *Runner) reachable(ctx context.Context, id, tmpl string, vars process.Vars) []plan.Finding {
+	addr, err := process.ExpandText(tmpl, vars)
+	if err != nil {
+		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("reachable %q: %v", tmpl, err)}}
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || port == "" {
+		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("reachable %q expands to %q, not host:port", tmpl, addr)}}
+	}
+	dctx, cancel := context.WithTimeout(ctx, r.opts.DialTimeout)
+	defer cancel()
+	conn, err := r.opts.Dial(dctx, "tcp", addr)
+	if err != nil {
+		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("needs %s reachable: %v", addr, trimDialError(err))}}
+	}
+	conn.Close()
+	return nil
+}
+
+// trimDialError keeps the reason of a dial error ("connection refused", "i/o
+// timeout") without repeating the address.
+func trimDialError(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+// CheckCount counts the documents of c.Collection matching c's filter and
+// returns an error saying by how much the count misses c's bounds.
+func CheckCount(ctx context.Context, db *mongo.Database, c releasemap.Check) error {
+	filter, err := c.FilterDoc()
+	if err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	n, err := db.Collection(c.Collection).CountDocuments(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("count %s: %w", c.Collection, err)
+	}
+	switch {
+	case c.Min != nil && n < *c.Min:
+		return fmt.Errorf("%s matching %s: %d documents, want at least %d", c.Collection, describe(c), n, *c.Min)
+	case c.Max != nil && n > *c.Max:
+		return fmt.Errorf("%s matching %s: %d documents, want at most %d", c.Collection, describe(c), n, *c.Max)
+	}
+	return nil
+}
+
+func describe(c releasemap.Check) string {
+	if len(c.Filter) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(c.Filter))
+	for k := range c.Filter {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %v", k, c.Filter[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// defaultDialTimeout bounds each `reachable` check: long enough for a
+// tunnel, short enough that a run with several unreachable services still
+// answers within seconds.
+const defaultDialTimeout = 3 * time.Second

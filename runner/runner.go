@@ -1,0 +1,398 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/plan"
+	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/runner/process"
+)
+
+// Options configure a Runner. Zero values take the defaults named.
+type Options struct {
+	// URI and DB fill the {uri} and {db} placeholders; the URI reaches
+	// scripts only through templates and the environment.
+	URI, DB string
+	// Redact are secrets (the URI's password) kept out of all output.
+	Redact []string
+	// RepoRoot is the application repository; Dir the migrations folder in
+	// it (slash path).
+	RepoRoot, Dir string
+	// CacheDir holds per-release checkouts; LogDir one log file per attempt.
+	CacheDir, LogDir string
+	// Env is the parent environment ("NAME=value").
+	Env []string
+	// RunID, Target and Actor go into every record and RELMIG_* variable.
+	RunID  string
+	Target string
+	Actor  history.Actor
+	// Live receives the scripts' output as it is printed, prefixed.
+	Live io.Writer
+	// Events receives progress; nil ignores it.
+	Events func(Event)
+	// Command builds child processes (default exec.CommandContext); tests
+	// pass the test binary as a fake script.
+	Command process.CommandFunc
+	// Dial checks `reachable` addresses (default net.Dialer); DialTimeout
+	// bounds each check (default 3s).
+	Dial        Dialer
+	DialTimeout time.Duration
+	// Grace is how long a terminated script has to exit before it is killed
+	// (default process.DefaultGrace); MarkerGrace how long a script that
+	// printed its done marker may take to exit by itself (default
+	// process.DefaultMarkerGrace).
+	Grace, MarkerGrace time.Duration
+	// Export writes a release's tree into dest (gitscan.ExportTree in
+	// production); required when a migration runs with workdir: release.
+	Export func(ctx context.Context, tag, dest string) error
+}
+
+// Runner runs planned migrations against one database. Build it with New.
+type Runner struct {
+	store history.Store
+	db    *mongo.Database
+	seq   *releasemap.Sequence
+	opts  Options
+}
+
+// New returns a Runner; store records attempts, db answers pre and post
+// checks, seq is the map. It fails when a required option is missing.
+func New(store history.Store, db *mongo.Database, seq *releasemap.Sequence, opts Options) (*Runner, error) {
+	if store == nil || db == nil || seq == nil {
+		return nil, errors.New("runner: store, database and map are required")
+	}
+	if opts.RunID == "" || opts.RepoRoot == "" || opts.CacheDir == "" || opts.LogDir == "" {
+		return nil, errors.New("runner: RunID, RepoRoot, CacheDir and LogDir are required")
+	}
+	if opts.Dial == nil {
+		var d net.Dialer
+		opts.Dial = d.DialContext
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = defaultDialTimeout
+	}
+	if opts.Live == nil {
+		opts.Live = io.Discard
+	}
+	return &Runner{store: store, db: db, seq: seq, opts: opts}, nil
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The kinds of progress events.
+const (
+	EventSetup EventKind = iota // a checkout is being prepared
+	EventStart                  // a migration starts
+	EventEnd                    // a migration ended (Result set)
+)
+
+// Event is one step of progress: migration N of Total.
+type Event struct {
+	Kind   EventKind
+	N      int
+	Total  int
+	Entry  releasemap.RangeEntry
+	Result *Result
+	Note   string
+}
+
+// Result is what running one migration did.
+type Result struct {
+	ID        string
+	Release   string
+	AttemptID string
+	Status    history.Status
+	Duration  time.Duration
+	ExitCode  *int
+	Signal    string
+	LogFile   string
+	Tail      string
+	// Err explains a failure or interruption; nil on success.
+	Err error
+}
+
+// String is one line: status, id, duration and why it failed.
+func (r Result) String() string {
+	s := fmt.Sprintf("%s %s (%s)", r.Status, r.ID, r.Duration.Round(time.Millisecond))
+	if r.Err != nil {
+		s += ": " + r.Err.Error()
+	}
+	return s
+}
+
+// RequirementsError lists every unmet requirement found before anything
+// ran; it wraps plan.ErrRefused.
+type RequirementsError struct {
+	Failures []plan.Finding
+}
+
+func (e *RequirementsError) Error() string {
+	parts := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		parts[i] = f.String()
+	}
+	return "requirements not met, nothing ran: " + strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, plan.ErrRefused) true.
+func (e *RequirementsError) Unwrap() error { return plan.ErrRefused }
+
+// ErrMigrationFailed is wrapped by the error of a run that stopped at a
+// failed migration.
+var ErrMigrationFailed = errors.New("migration failed")
+
+// PartialError is a run that stopped early: what was applied before, and
+// the result that stopped it.
+type PartialError struct {
+	Applied []Result
+	Failed  Result
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%s after %d applied", e.Failed, len(e.Applied))
+}
+
+// Unwrap returns why the run stopped: the script's failure (wrapping
+// ErrMigrationFailed), an interruption, or a lost lease or database.
+func (e *PartialError) Unwrap() error { return e.Failed.Err }
+
+// Check verifies the requirements of every entry: variables set, addresses
+// answering, `pre` checks true. It returns a *RequirementsError listing
+// every failure, or nil.
+func (r *Runner) Check(ctx context.Context, entries []releasemap.RangeEntry) error {
+	if fs := r.preflight(ctx, entries); len(fs) > 0 {
+		return &RequirementsError{Failures: fs}
+	}
+	return nil
+}
+
+// Apply runs entries in order, stopping at the first failure. Before each
+// migration it checks that lease is still held: a run that lost its lease
+// stops before the next migration. It returns the results of the
+// migrations that ran; the error is a *PartialError when one did not
+// succeed, or the reason the run could not go on.
+func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []releasemap.RangeEntry) ([]Result, error) {
+	var applied []Result
+	for i, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return applied, fmt.Errorf("stopped before %s: %w", e.Migration.ID, err)
+		}
+		if lease != nil {
+			if err := lease.Err(); err != nil {
+				return applied, fmt.Errorf("stopped before %s: %w", e.Migration.ID, err)
+			}
+		}
+		r.emit(Event{Kind: EventStart, N: i + 1, Total: len(entries), Entry: e})
+		res, err := r.runOne(ctx, e)
+		if err != nil {
+			// The running record could not be written or finished: stop.
+			return applied, err
+		}
+		r.emit(Event{Kind: EventEnd, N: i + 1, Total: len(entries), Entry: e, Result: &res})
+		if res.Status != history.Succeeded {
+			return applied, &PartialError{Applied: applied, Failed: res}
+		}
+		applied = append(applied, res)
+	}
+	return applied, nil
+}
+
+func (r *Runner) emit(ev Event) {
+	if r.opts.Events != nil {
+		r.opts.Events(ev)
+	}
+}
+
+// runOne runs one migration: prepare its working directory, write the
+// running record, run, check post conditions, record the outcome. The
+// error is non-nil only when history could not be written.
+func (r *Runner) runOne(ctx context.Context, e releasemap.RangeEntry) (Result, error) {
+	g := e.Migration
+	res := Result{ID: g.ID, Release: e.Release.String()}
+	settings := g.Effective(r.seq.Runner)
+
+	// Everything that can fail without side effects happens before the
+	// running record, so a bad template or a failed checkout is a plain
+	// failure, recorded as such, never a script half-run.
+	work, script, prepErr := r.prepare(ctx, e, settings)
+	var spec process.Spec
+	if prepErr == nil {
+		spec, prepErr = r.spec(e, settings, work, script)
+	}
+	hash := ""
+	if prepErr == nil {
+		hash, prepErr = fileHash(script)
+	}
+
+	att, err := r.store.Begin(ctx, history.Attempt{
+		Migration: g.ID, Release: e.Release.String(), Status: history.Running, RunID: r.opts.RunID,
+		Target: r.opts.Target, StartedAt: time.Now(), SHA256: hash, LogFile: spec.LogFile, By: r.opts.Actor,
+	})
+	if err != nil {
+		return res, fmt.Errorf("record start of %s (not started): %w", g.ID, err)
+	}
+	res.AttemptID = att.ID
+
+	out := history.Outcome{Status: history.Succeeded}
+	if prepErr != nil {
+		out.Status, out.Reason = history.Failed, prepErr.Error()
+		res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, prepErr)
+	} else {
+		pr, runErr := process.Run(ctx, spec)
+		out.Duration, out.Signal, out.OutputTail, out.LogFile = pr.Duration, pr.Signal, pr.Tail, pr.LogFile
+		if pr.ExitCode >= 0 && !pr.FinishedByMarker {
+			code := pr.ExitCode
+			out.ExitCode = &code
+		}
+		res.Duration, res.Signal, res.Tail, res.LogFile, res.ExitCode = pr.Duration, pr.Signal, pr.Tail, pr.LogFile, out.ExitCode
+		switch {
+		case errors.Is(runErr, process.ErrInterrupted):
+			out.Status, out.Reason = history.Interrupted, "interrupted by a signal to relmig"
+			res.Err = fmt.Errorf("%s interrupted: %w", g.ID, context.Canceled)
+		case runErr != nil:
+			out.Status, out.Reason = history.Failed, runErr.Error()
+			res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, runErr)
+		default:
+			if pr.FinishedByMarker {
+				out.Reason = "done marker printed; stopped after the grace period"
+			}
+			if err := r.post(ctx, g); err != nil {
+				out.Status, out.Reason = history.Failed, err.Error()
+				res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, err)
+			}
+		}
+	}
+	res.Status = out.Status
+	// Recorded even when the run was cancelled: the outcome must not be
+	// lost to the Ctrl-C that caused it.
+	if _, err := r.store.Finish(context.WithoutCancel(ctx), att.ID, out); err != nil {
+		return res, fmt.Errorf("record outcome of %s (%s): %w", g.ID, out.Status, err)
+	}
+	return res, nil
+}
+
+func (r *Runner) post(ctx context.Context, g *releasemap.Migration) error {
+	var fails []string
+	for i, c := range g.Post {
+		if err := CheckCount(ctx, r.db, c); err != nil {
+			fails = append(fails, fmt.Sprintf("post check %d: %v", i+1, err))
+		}
+	}
+	if len(fails) > 0 {
+		return errors.New(strings.Join(fails, "; "))
+	}
+	return nil
+}
+
+// spec builds the process to run.
+func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, work, script string) (process.Spec, error) {
+	g := e.Migration
+	if s.Command == "" {
+		return process.Spec{}, errors.New("no runner command: set runner.command in the map")
+	}
+	var t *process.Template
+	var err error
+	if s.Shell {
+		t, err = process.ParseShellTemplate(s.Command)
+	} else {
+		t, err = process.ParseTemplate(s.Command)
+	}
+	if err != nil {
+		return process.Spec{}, fmt.Errorf("command: %w", err)
+	}
+	env := r.envFor(e)
+	argv, err := t.Expand(r.vars(e, env, script))
+	if err != nil {
+		return process.Spec{}, fmt.Errorf("command: %w", err)
+	}
+	spec := process.Spec{
+		Argv: argv, Dir: work, Env: envList(env), Grace: r.opts.Grace, MarkerGrace: r.opts.MarkerGrace,
+		Live: r.opts.Live, Prefix: "  │ ", Redact: r.opts.Redact, Command: r.opts.Command,
+		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, safeName(g.ID)+".log"),
+	}
+	if s.Timeout != "" {
+		if spec.Timeout, err = time.ParseDuration(s.Timeout); err != nil {
+			return process.Spec{}, fmt.Errorf("timeout: %w", err)
+		}
+	}
+	if s.DoneMarker != "" {
+		if spec.DoneMarker, err = regexp.Compile(s.DoneMarker); err != nil {
+			return process.Spec{}, fmt.Errorf("done_marker: %w", err)
+		}
+	}
+	return spec, nil
+}
+
+// envFor composes a migration's environment: the parent's, the runner's
+// env (templates expanded), and RELMIG_* variables.
+func (r *Runner) envFor(e releasemap.RangeEntry) map[string]string {
+	env := map[string]string{}
+	for _, kv := range r.opts.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	base := r.vars(e, env, "")
+	for k, v := range e.Migration.Effective(r.seq.Runner).Env {
+		if x, err := process.ExpandText(v, base); err == nil {
+			env[k] = x
+		}
+	}
+	env["RELMIG_ID"] = e.Migration.ID
+	env["RELMIG_RELEASE"] = e.Release.String()
+	env["RELMIG_RUN_ID"] = r.opts.RunID
+	env["RELMIG_TARGET"] = r.opts.Target
+	env["RELMIG_DB"] = r.opts.DB
+	return env
+}
+
+func (r *Runner) vars(e releasemap.RangeEntry, env map[string]string, path string) process.Vars {
+	return process.Vars{Path: path, URI: r.opts.URI, DB: r.opts.DB, ID: e.Migration.ID, Release: e.Release.String(), Env: env}
+}
+
+func envList(env map[string]string) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+// safeName turns an id into a file name: path separators and odd
+// characters become "_".
+func safeName(id string) string {
+	return strings.Map(func(c rune) rune {
+		if c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			return c
+		}
+		return '_'
+	}, id)
+}
+
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("script: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("script: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
