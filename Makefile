@@ -9,7 +9,7 @@ STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.7.0
 FUZZTIME    ?= 60s
 
-.PHONY: all build test lint vet devdb fuzz bench demo clean FORCE
+.PHONY: all build test test-inner lint vet devdb fuzz bench demo readme-check clean FORCE
 
 all: build
 
@@ -47,7 +47,12 @@ test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig node_modules/.installed
 	scripts/with-devdb.sh $(MAKE) --no-print-directory test-inner
 
 test-inner: lint
+	GO=$(GO) scripts/readme-check.sh
 	$(GO) test -race -count=1 ./...
+
+# readme-check runs every example command of README.md as written.
+readme-check: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
+	GO=$(GO) scripts/with-devdb.sh scripts/readme-check.sh
 
 # demo builds everything, starts the development server and walks through an
 # upgrade of a generated application (RELMIG_DEMO_KEEP=1 keeps its folder).
