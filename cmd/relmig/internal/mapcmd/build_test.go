@@ -71,7 +71,7 @@ func migration(t *testing.T, res mapcmd.BuildResult, id string) mapcmd.BuildMigr
 func TestMapBuildFixture(t *testing.T) {
 	r := buildFixture(t)
 	mapFile := filepath.Join(t.TempDir(), "releasemap.yaml")
-	res, stderr := buildJSON(t, "--map", mapFile, "--repo", r.dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--verbose")
+	res, stderr := buildJSON(t, "--map", mapFile, "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--verbose")
 
 	want := []string{
 		"v0.1.0 <>: 001-init/001-init.migration.ts",
@@ -157,15 +157,15 @@ func TestMapBuildFixture(t *testing.T) {
 
 func sha256Of(t *testing.T, r *fixture, object string) string {
 	t.Helper()
-	data := runGit(t, r.dir, "", "cat-file", "-p", object)
+	data := runGit(t, r.Dir, "", "cat-file", "-p", object)
 	return fmt.Sprintf("%x", sha256.Sum256([]byte(data+"\n")))
 }
 
 func TestMapBuildWriteCheckBetween(t *testing.T) {
 	r := buildFixture(t)
-	mapFile := filepath.Join(r.dir, "releasemap.yaml")
+	mapFile := filepath.Join(r.Dir, "releasemap.yaml")
 	cache := t.TempDir()
-	code, stdout, stderr := relmig(t, "map", "build", "--map", mapFile, "--repo", r.dir, "--dir", migDir, "--cache-dir", cache, "--write")
+	code, stdout, stderr := relmig(t, "map", "build", "--map", mapFile, "--repo", r.Dir, "--dir", migDir, "--cache-dir", cache, "--write")
 	if code != cmdutil.ExitOK || stdout != "" || !strings.HasPrefix(stderr, "wrote "+mapFile+": 8 releases") {
 		t.Fatalf("write: exit %d\nstdout %q\nstderr %s", code, stdout, stderr)
 	}
@@ -209,7 +209,7 @@ func TestMapBuildOptions(t *testing.T) {
 	r := buildFixture(t)
 	dir := t.TempDir()
 	common := func(extra ...string) []string {
-		return append([]string{"--map", filepath.Join(dir, "none.yaml"), "--repo", r.dir, "--dir", migDir, "--cache-dir", t.TempDir()}, extra...)
+		return append([]string{"--map", filepath.Join(dir, "none.yaml"), "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir()}, extra...)
 	}
 
 	t.Run("pre-releases", func(t *testing.T) {
@@ -238,11 +238,11 @@ func TestMapBuildOptions(t *testing.T) {
 		}
 	})
 	t.Run("new map in a sub-folder names the repository relatively", func(t *testing.T) {
-		file := filepath.Join(r.dir, "deploy", "releasemap.yaml")
+		file := filepath.Join(r.Dir, "deploy", "releasemap.yaml")
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		code, _, stderr := relmig(t, "map", "build", "--map", file, "--repo", filepath.Join(r.dir, "apps"), "--dir", migDir, "--cache-dir", t.TempDir(), "--write")
+		code, _, stderr := relmig(t, "map", "build", "--map", file, "--repo", filepath.Join(r.Dir, "apps"), "--dir", migDir, "--cache-dir", t.TempDir(), "--write")
 		m, err := releasemap.Load(file)
 		if code != cmdutil.ExitOK || err != nil || m.Repo != ".." || m.Dir != migDir {
 			t.Fatalf("exit %d err %v repo %q\n%s", code, err, m.Repo, stderr)
@@ -256,7 +256,7 @@ func TestMapBuildOptions(t *testing.T) {
 func TestMapBuildRefuses(t *testing.T) {
 	r := buildFixture(t)
 	shallow := filepath.Join(t.TempDir(), "shallow")
-	runGit(t, filepath.Dir(shallow), "", "clone", "-q", "--depth", "1", "file://"+r.dir, shallow)
+	runGit(t, filepath.Dir(shallow), "", "clone", "-q", "--depth", "1", "file://"+r.Dir, shallow)
 	notRepo := t.TempDir()
 	mapFile := filepath.Join(t.TempDir(), "releasemap.yaml")
 	tests := []struct {
@@ -266,11 +266,11 @@ func TestMapBuildRefuses(t *testing.T) {
 	}{
 		{"shallow clone", []string{"--repo", shallow, "--dir", migDir, "--write"}, "history is incomplete: fetch full history with tags (the repository is a shallow clone"},
 		{"not a repository", []string{"--repo", notRepo, "--dir", migDir, "--write"}, "not a git repository"},
-		{"bad --by", []string{"--repo", r.dir, "--dir", migDir, "--by", "vibes"}, `--by "vibes": want ancestry or date`},
-		{"no map and no --dir", []string{"--repo", r.dir}, "no release map at " + mapFile + ": pass --dir"},
-		{"folder outside the repository", []string{"--repo", r.dir, "--dir", "../x", "--write"}, `leaves the repository`},
-		{"bad tag glob", []string{"--repo", r.dir, "--dir", migDir, "--tags", "v[", "--write"}, "bad tag glob"},
-		{"bad output", []string{"--repo", r.dir, "--dir", migDir, "--output", "xml"}, `--output "xml": want table or json`},
+		{"bad --by", []string{"--repo", r.Dir, "--dir", migDir, "--by", "vibes"}, `--by "vibes": want ancestry or date`},
+		{"no map and no --dir", []string{"--repo", r.Dir}, "no release map at " + mapFile + ": pass --dir"},
+		{"folder outside the repository", []string{"--repo", r.Dir, "--dir", "../x", "--write"}, `leaves the repository`},
+		{"bad tag glob", []string{"--repo", r.Dir, "--dir", migDir, "--tags", "v[", "--write"}, "bad tag glob"},
+		{"bad output", []string{"--repo", r.Dir, "--dir", migDir, "--output", "xml"}, `--output "xml": want table or json`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,7 +103,7 @@ func findMigration(m *releasemap.Map, id string) (*releasemap.Migration, string)
 
 func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
 	r := buildFixture(t)
-	file := filepath.Join(r.dir, "releasemap.yaml")
+	file := filepath.Join(r.Dir, "releasemap.yaml")
 	if err := os.WriteFile(file, []byte(handMap), 0o644); err != nil {
 		t.Fatal(err)
 	}
