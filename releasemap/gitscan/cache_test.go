@@ -31,12 +31,12 @@ func TestScanCache(t *testing.T) {
 	}
 
 	// A new commit and release: the warm run walks only them.
-	c8 := r.commit(day(30), "later", map[string]string{
+	c8 := r.Commit(day(30), "later", map[string]string{
 		m("007-later.ts"):                 "later\n",
 		m("005-feature.migration.ts"):     "feature edited\n",
 		m("users/002-users.migration.ts"): "",
 	})
-	r.annotate(day(31), "v1.1.0", c8)
+	r.Annotate(day(31), "v1.1.0", c8)
 	third := scanOpts(t, opts)
 	fresh := scanOpts(t, Options{Repo: opts.Repo, CacheDir: t.TempDir(), Dir: opts.Dir})
 	if !reflect.DeepEqual(third, fresh) {

@@ -13,7 +13,7 @@ func TestExportTree(t *testing.T) {
 	// A branch named v0.3.0 exists too; export must read the tag.
 	for _, tag := range []string{"v0.4.0", "v0.3.0"} {
 		d := dest + "-" + tag
-		if err := ExportTree(t.Context(), ExportOptions{Repo: r.dir, Tag: tag, Dest: d}); err != nil {
+		if err := ExportTree(t.Context(), ExportOptions{Repo: r.Dir, Tag: tag, Dest: d}); err != nil {
 			t.Fatalf("export %s: %v", tag, err)
 		}
 	}
@@ -47,10 +47,10 @@ func TestExportTree(t *testing.T) {
 		t.Errorf("v0.3.0 export read the branch, not the tag: %q", got)
 	}
 
-	if err := ExportTree(t.Context(), ExportOptions{Repo: r.dir, Tag: "v0.4.0", Dest: d}); err == nil {
+	if err := ExportTree(t.Context(), ExportOptions{Repo: r.Dir, Tag: "v0.4.0", Dest: d}); err == nil {
 		t.Error("export over an existing folder succeeded")
 	}
-	err := ExportTree(t.Context(), ExportOptions{Repo: r.dir, Tag: "v7.7.7", Dest: filepath.Join(t.TempDir(), "x")})
+	err := ExportTree(t.Context(), ExportOptions{Repo: r.Dir, Tag: "v7.7.7", Dest: filepath.Join(t.TempDir(), "x")})
 	if !errors.Is(err, ErrRefNotFound) {
 		t.Errorf("missing tag: err = %v", err)
 	}
@@ -65,14 +65,14 @@ func TestExportTree(t *testing.T) {
 func TestExportTreeFromURL(t *testing.T) {
 	r := buildFixture(t)
 	cache := t.TempDir()
-	url := "file://" + r.dir
+	url := "file://" + r.Dir
 	d := filepath.Join(t.TempDir(), "a")
 	if err := ExportTree(t.Context(), ExportOptions{Repo: url, CacheDir: cache, Tag: "v1.0.0", Dest: d}); err != nil {
 		t.Fatal(err)
 	}
 	// A tag made after the clone: export fetches once.
-	c8 := r.commit(day(30), "later", map[string]string{"later.txt": "x\n"})
-	r.tag("v2.0.0", c8)
+	c8 := r.Commit(day(30), "later", map[string]string{"later.txt": "x\n"})
+	r.Tag("v2.0.0", c8)
 	d2 := filepath.Join(t.TempDir(), "b")
 	if err := ExportTree(t.Context(), ExportOptions{Repo: url, CacheDir: cache, Tag: "v2.0.0", Dest: d2}); err != nil {
 		t.Fatal(err)

@@ -11,14 +11,14 @@ import (
 
 func TestIncompleteHistoryRefused(t *testing.T) {
 	r := buildFixture(t)
-	r.git("", "config", "uploadpack.allowFilter", "true")
+	r.Git("", "config", "uploadpack.allowFilter", "true")
 	parent := t.TempDir()
 	cases := []struct {
 		name string
 		args []string
 	}{
-		{"shallow", []string{"clone", "-q", "--depth", "1", "--no-single-branch", "file://" + r.dir, "shallow"}},
-		{"partial", []string{"clone", "-q", "--filter=blob:none", "file://" + r.dir, "partial"}},
+		{"shallow", []string{"clone", "-q", "--depth", "1", "--no-single-branch", "file://" + r.Dir, "shallow"}},
+		{"partial", []string{"clone", "-q", "--filter=blob:none", "file://" + r.Dir, "partial"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,12 +70,12 @@ func TestBareAndWorktree(t *testing.T) {
 	want := scanOpts(t, r.options(t))
 	parent := t.TempDir()
 
-	runGit(t, parent, "", "clone", "-q", "--bare", r.dir, "bare.git")
+	runGit(t, parent, "", "clone", "-q", "--bare", r.Dir, "bare.git")
 	bare := scanOpts(t, Options{Repo: filepath.Join(parent, "bare.git"), CacheDir: t.TempDir(), Dir: migDir})
 	sameFacts(t, want, bare)
 
 	wt := filepath.Join(parent, "wt")
-	r.git("", "worktree", "add", "-q", "-b", "wt-branch", wt, "main")
+	r.Git("", "worktree", "add", "-q", "-b", "wt-branch", wt, "main")
 	got := scanOpts(t, Options{Repo: filepath.Join(wt, "apps"), CacheDir: t.TempDir(), Dir: migDir})
 	sameFacts(t, want, got)
 	if got.Head.Ref != "refs/heads/wt-branch" {
@@ -87,7 +87,7 @@ func TestURLCloneAndFetch(t *testing.T) {
 	r := buildFixture(t)
 	want := scanOpts(t, r.options(t))
 	cache := t.TempDir()
-	url := "file://" + r.dir
+	url := "file://" + r.Dir
 	opts := Options{Repo: url, CacheDir: cache, Dir: migDir}
 
 	got := scanOpts(t, opts)
@@ -100,9 +100,9 @@ func TestURLCloneAndFetch(t *testing.T) {
 	}
 
 	// New history upstream: the next scan fetches it.
-	c8 := r.commit(day(30), "later", map[string]string{m("007-later.ts"): "later\n"})
-	r.tag("v1.1.0", c8)
-	r.git("", "tag", "-d", "v0.2.2")
+	c8 := r.Commit(day(30), "later", map[string]string{m("007-later.ts"): "later\n"})
+	r.Tag("v1.1.0", c8)
+	r.Git("", "tag", "-d", "v0.2.2")
 	got = scanOpts(t, opts)
 	if v := got.Release("v1.1.0"); v == nil || v.Commit != c8 {
 		t.Fatalf("fetched release v1.1.0 = %+v", v)

@@ -97,7 +97,7 @@ func TestScanFixture(t *testing.T) {
 		// Content hash: sha256("users\n"), the same blob before and after
 		// the rename.
 		sum := sha256.Sum256([]byte("users\n"))
-		blob := r.git("", "rev-parse", "v0.2.0:"+m("002-users.migration.ts"))
+		blob := r.Git("", "rev-parse", "v0.2.0:"+m("002-users.migration.ts"))
 		wantFile := File{Blob: blob, SHA256: hex.EncodeToString(sum[:])}
 		a := res.Release("v0.2.0").Files["002-users.migration.ts"]
 		b := res.Release("v0.4.0").Files["users/002-users.migration.ts"]
@@ -260,7 +260,7 @@ func TestScanOptions(t *testing.T) {
 
 	t.Run("subfolder path", func(t *testing.T) {
 		o := r.options(t)
-		o.Repo = r.dir + "/apps/api/src"
+		o.Repo = r.Dir + "/apps/api/src"
 		res := scanOpts(t, o)
 		if len(res.Releases) != 8 {
 			t.Errorf("releases = %v", releaseTags(res))
@@ -299,7 +299,7 @@ func TestAddsMatchGitLog(t *testing.T) {
 	args = append(args, "--", migDir)
 	var want []string
 	commit := ""
-	for _, line := range strings.Split(r.git("", args...), "\n") {
+	for _, line := range strings.Split(r.Git("", args...), "\n") {
 		switch {
 		case strings.HasPrefix(line, "commit "):
 			commit = strings.TrimPrefix(line, "commit ")
@@ -320,23 +320,23 @@ func TestAddsMatchGitLog(t *testing.T) {
 // one parent had is not.
 func TestMergeAdds(t *testing.T) {
 	r := newGitRepo(t)
-	r.commit(day(1), "base", map[string]string{"m/a.ts": "a\n"})
-	r.checkout("-b", "side")
-	side := r.commit(day(2), "side", map[string]string{"m/b.ts": "b\n"})
-	r.checkout("main")
-	r.commit(day(3), "main", map[string]string{"m/c.ts": "c\n"})
-	r.git(day(4), "merge", "-q", "--no-ff", "--no-commit", "side")
-	r.commit(day(4), "evil merge", map[string]string{"m/d.ts": "d\n"})
-	mergeHash := r.git("", "rev-parse", "HEAD")
+	r.Commit(day(1), "base", map[string]string{"m/a.ts": "a\n"})
+	r.Checkout("-b", "side")
+	side := r.Commit(day(2), "side", map[string]string{"m/b.ts": "b\n"})
+	r.Checkout("main")
+	r.Commit(day(3), "main", map[string]string{"m/c.ts": "c\n"})
+	r.Git(day(4), "merge", "-q", "--no-ff", "--no-commit", "side")
+	r.Commit(day(4), "evil merge", map[string]string{"m/d.ts": "d\n"})
+	mergeHash := r.Git("", "rev-parse", "HEAD")
 
-	res := scanOpts(t, Options{Repo: r.dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
 	if a := script(t, res, "d.ts").Adds; len(a) != 1 || a[0].Commit != mergeHash || !a[0].Merge {
 		t.Errorf("d.ts adds = %+v, want the merge", a)
 	}
 	if a := script(t, res, "b.ts").Adds; len(a) != 1 || a[0].Commit != side {
 		t.Errorf("b.ts adds = %+v, want only the side commit", a)
 	}
-	out := r.git("", "log", "-c", "--diff-filter=A", "--format=commit %H", "--name-only", "-1", mergeHash, "--", "m")
+	out := r.Git("", "log", "-c", "--diff-filter=A", "--format=commit %H", "--name-only", "-1", mergeHash, "--", "m")
 	if !strings.Contains(out, "m/d.ts") || strings.Contains(out, "m/b.ts") {
 		t.Errorf("git log -c shows %q for the merge; the documented equivalence no longer holds", out)
 	}
@@ -344,19 +344,19 @@ func TestMergeAdds(t *testing.T) {
 
 func TestScanEmptyAndOdd(t *testing.T) {
 	r := newGitRepo(t)
-	res := scanOpts(t, Options{Repo: r.dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
 	if len(res.Releases) != 0 || res.Head.Commit != "" {
 		t.Errorf("empty repository: %v", res)
 	}
 	// Detached HEAD.
-	c := r.commit(day(1), "one", map[string]string{"m/a.ts": "a\n"})
-	r.checkout("--detach", c)
-	res = scanOpts(t, Options{Repo: r.dir, CacheDir: t.TempDir(), Dir: "m"})
+	c := r.Commit(day(1), "one", map[string]string{"m/a.ts": "a\n"})
+	r.Checkout("--detach", c)
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
 	if res.Head.Ref != "HEAD" || res.Head.Commit != c {
 		t.Errorf("detached head = %+v", res.Head)
 	}
 	// Case-sensitive paths: M is not m.
-	res = scanOpts(t, Options{Repo: r.dir, CacheDir: t.TempDir(), Dir: "M"})
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "M"})
 	if len(res.Scripts) != 0 {
 		t.Errorf("Dir M found %v", res.Scripts)
 	}
@@ -364,8 +364,8 @@ func TestScanEmptyAndOdd(t *testing.T) {
 
 func TestAddDatesKeepZone(t *testing.T) {
 	r := newGitRepo(t)
-	c := r.commit("2023-05-06T07:08:09+02:00", "one", map[string]string{"m/a.ts": "a\n"})
-	res := scanOpts(t, Options{Repo: r.dir, CacheDir: t.TempDir(), Dir: "m"})
+	c := r.Commit("2023-05-06T07:08:09+02:00", "one", map[string]string{"m/a.ts": "a\n"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
 	a := script(t, res, "a.ts").Adds[0]
 	want := time.Date(2023, 5, 6, 7, 8, 9, 0, time.FixedZone("", 2*3600))
 	if a.Commit != c || !a.Date.Equal(want) || a.Date.Format(time.RFC3339) != "2023-05-06T07:08:09+02:00" {

@@ -220,7 +220,7 @@ func TestParallelResolve(t *testing.T) {
 	r := buildFixture(t)
 	var results [][]string
 	for _, batch := range []int{1 << 30, 1} {
-		repo, err := openLocal(r.dir)
+		repo, err := openLocal(r.Dir)
 		if err != nil {
 			t.Fatal(err)
 		}
