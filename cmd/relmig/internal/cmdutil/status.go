@@ -92,6 +92,10 @@ func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool) error {
 	for i, e := range res.Plan {
 		planned[e.Migration.ID] = i + 1
 	}
+	sideLine := map[string]bool{}
+	for _, l := range res.LeftOut {
+		sideLine[l.ID] = true
+	}
 	t := NewTable(out, "RELEASE", "MIGRATION", "STATE", "NOTES")
 	for _, m := range res.Migrations {
 		n, inPlan := planned[m.Migration.ID]
@@ -105,8 +109,10 @@ func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool) error {
 		var notes []string
 		if inPlan {
 			notes = append(notes, fmt.Sprintf("plan #%d", n))
+		} else if sideLine[m.Migration.ID] {
+			notes = append(notes, "side line only: not part of an upgrade to "+res.Target.String())
 		} else if m.State != plan.Applied {
-			notes = append(notes, "not in plan")
+			notes = append(notes, "beyond the target")
 		}
 		if m.Drifted {
 			notes = append(notes, "content changed since applied")
