@@ -135,6 +135,10 @@ func (r Result) String() string {
 	return s
 }
 
+// postTimeout bounds the post checks of one migration: counts that take
+// longer point at a missing index, not at a check worth waiting for.
+const postTimeout = 2 * time.Minute
+
 // RequirementsError lists every unmet requirement found before anything
 // ran; it wraps plan.ErrRefused.
 type RequirementsError struct {
@@ -198,9 +202,10 @@ func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []rele
 			}
 		}
 		r.emit(Event{Kind: EventStart, N: i + 1, Total: len(entries), Entry: e})
-		res, err := r.runOne(ctx, e)
+		res, err := r.runOne(ctx, lease, e)
 		if err != nil {
-			// The running record could not be written or finished: stop.
+			// The lease was lost while preparing, or the running record
+			// could not be written or finished: stop.
 			return applied, err
 		}
 		r.emit(Event{Kind: EventEnd, N: i + 1, Total: len(entries), Entry: e, Result: &res})
@@ -220,8 +225,9 @@ func (r *Runner) emit(ev Event) {
 
 // runOne runs one migration: prepare its working directory, write the
 // running record, run, check post conditions, record the outcome. The
-// error is non-nil only when history could not be written.
-func (r *Runner) runOne(ctx context.Context, e releasemap.RangeEntry) (Result, error) {
+// error is non-nil only when history could not be written, or when lease
+// was lost before the script started.
+func (r *Runner) runOne(ctx context.Context, lease *history.Lease, e releasemap.RangeEntry) (Result, error) {
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	settings := g.Effective(r.seq.Runner)
@@ -239,6 +245,14 @@ func (r *Runner) runOne(ctx context.Context, e releasemap.RangeEntry) (Result, e
 		hash, prepErr = fileHash(script)
 	}
 
+	// Preparing can take minutes (a setup that installs dependencies): a
+	// lease lost meanwhile may belong to another run by now, so the script
+	// must not start.
+	if lease != nil {
+		if err := lease.Err(); err != nil {
+			return res, fmt.Errorf("stopped before %s: %w", g.ID, err)
+		}
+	}
 	att, err := r.store.Begin(ctx, history.Attempt{
 		Migration: g.ID, Release: e.Release.String(), Status: history.Running, RunID: r.opts.RunID,
 		Target: r.opts.Target, StartedAt: time.Now(), SHA256: hash, LogFile: spec.LogFile, By: r.opts.Actor,
@@ -271,7 +285,13 @@ func (r *Runner) runOne(ctx context.Context, e releasemap.RangeEntry) (Result, e
 			if pr.FinishedByMarker {
 				out.Reason = "done marker printed; stopped after the grace period"
 			}
-			if err := r.post(ctx, g); err != nil {
+			// The script already finished: a Ctrl-C now must not turn
+			// its success into a failed post check, so the checks run to
+			// completion (bounded) regardless.
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+			err := r.post(pctx, g)
+			cancel()
+			if err != nil {
 				out.Status, out.Reason = history.Failed, err.Error()
 				res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, err)
 			}

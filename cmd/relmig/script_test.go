@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -22,7 +23,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(cleanupM{m}, map[string]func(){
 		"relmig": func() {
 			os.Exit(int(root.System(context.Background(), "v0.0.0-test")))
 		},
@@ -52,6 +53,15 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
+			// Under -race, every relmig command would sleep a second before
+			// a clean exit (to let late race reports out); races are
+			// reported when they happen all the same.
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			// Node.js scripts find the mongodb driver that the Makefile
+			// installs into the module root from the committed lockfile.
+			if root, err := moduleRoot(); err == nil {
+				env.Setenv("NODE_PATH", filepath.Join(root, "node_modules"))
+			}
 			uri := os.Getenv("MONGODB_URI")
 			env.Setenv("MONGODB_URI", uri)
 			if uri == "" {
@@ -65,6 +75,10 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("DBURI", dburi)
+			// DBURI_PW is the same database through a URI with credentials,
+			// which the development server accepts with the PLAIN
+			// mechanism; scripts check that the password never shows.
+			env.Setenv("DBURI_PW", withCredentials(dburi, "relmig", "s3cr3t-pw"))
 			env.Defer(func() { dropDB(uri, name) })
 			return nil
 		},
@@ -95,6 +109,38 @@ func withDB(uri, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// withCredentials returns uri with a user and password, authenticated
+// with the PLAIN mechanism.
+func withCredentials(uri, user, password string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	u.User = url.UserPassword(user, password)
+	q := u.Query()
+	q.Set("authMechanism", "PLAIN")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// moduleRoot returns the folder of go.mod above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
 }
 
 func dropDB(uri, name string) {

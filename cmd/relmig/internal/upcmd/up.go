@@ -217,6 +217,7 @@ func (u *up) apply(ctx context.Context) error {
 	var re *runner.RequirementsError
 	if err := r.Check(ctx, res.Plan); errors.As(err, &re) {
 		doc.Requirements = re.Failures
+		doc.Refusals = append(doc.Refusals, re.Failures...)
 		if f.JSON() {
 			_ = cmdutil.WriteJSON(f.IO.Out, doc)
 		} else {
