@@ -21,8 +21,6 @@ func runGit(t *testing.T, dir, date string, args ...string) string {
 	return gittest.Run(t, dir, date, args...)
 }
 
-func gitEnv(t *testing.T, date string) []string { return gittest.Env(t, date) }
-
 // scan runs Scan with default options on this repository, failing the
 // test on error.
 func scanOpts(t *testing.T, opts Options) *Result {
