@@ -209,7 +209,7 @@ func (s *MongoStore) Record(ctx context.Context, attempts ...Attempt) ([]Attempt
 	if err := s.markPending(ctx, out); err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}
-	if _, err := s.history.InsertMany(ctx, docs); err != nil {
+	if err := insertMany(ctx, s.history, docs); err != nil {
 		return nil, fmt.Errorf("record: write records: %w", err)
 	}
 	if err := s.settle(ctx, out); err != nil {
@@ -272,8 +272,35 @@ func (s *MongoStore) markPending(ctx context.Context, as []Attempt) error {
 			SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "p", Value: bson.D{{Key: "$each", Value: ids[m]}}}}}}).
 			SetUpsert(true))
 	}
-	if _, err := s.state.BulkWrite(ctx, models); err != nil {
+	if err := bulkWrite(ctx, s.state, models); err != nil {
 		return fmt.Errorf("announce records in summary: %w", err)
+	}
+	return nil
+}
+
+// maxBatch bounds the statements of one write command. FerretDB v1.24
+// (SQLite) never answers an update command of 100 or more statements, so
+// a baseline of many migrations would hang on the development server;
+// MongoDB accepts far larger batches, and smaller ones cost it nothing
+// that matters here.
+const maxBatch = 50
+
+// bulkWrite runs models in ordered batches of at most maxBatch.
+func bulkWrite(ctx context.Context, c *mongo.Collection, models []mongo.WriteModel) error {
+	for start := 0; start < len(models); start += maxBatch {
+		if _, err := c.BulkWrite(ctx, models[start:min(start+maxBatch, len(models))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertMany inserts docs in ordered batches of at most maxBatch.
+func insertMany(ctx context.Context, c *mongo.Collection, docs []any) error {
+	for start := 0; start < len(docs); start += maxBatch {
+		if _, err := c.InsertMany(ctx, docs[start:min(start+maxBatch, len(docs))]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -299,7 +326,7 @@ func (s *MongoStore) settle(ctx context.Context, as []Attempt) error {
 			}).
 			SetUpsert(true))
 	}
-	if _, err := s.state.BulkWrite(ctx, models); err != nil {
+	if err := bulkWrite(ctx, s.state, models); err != nil {
 		return fmt.Errorf("update summary: %w", err)
 	}
 	return nil

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) history.Store) {
 		{"OutputTailTrimmed", testOutputTailTrimmed},
 		{"Record", testRecord},
 		{"RecordInvalid", testRecordInvalid},
+		{"RecordMany", testRecordMany},
 		{"ListFilters", testListFilters},
 		{"InterruptRunning", testInterruptRunning},
 		{"Latest", testLatest},
@@ -248,6 +249,42 @@ func testRecord(t *testing.T, s history.Store) {
 	}
 	if none, err := s.Record(ctx(t)); err != nil || len(none) != 0 {
 		t.Fatalf("Record() = %v, %v; want nothing", none, err)
+	}
+}
+
+// testRecordMany records more migrations at once than one write command of
+// the development server takes (a baseline of a long-lived application).
+func testRecordMany(t *testing.T, s history.Store) {
+	const n = 230
+	as := make([]history.Attempt, n)
+	for i := range as {
+		as[i] = base(fmt.Sprintf("many/%03d.js", i), "run-many")
+		as[i].Status = history.Baselined
+		as[i].Reason = "adopted"
+	}
+	got, err := s.Record(ctx(t), as...)
+	if err != nil {
+		t.Fatalf("Record(%d records): %v", n, err)
+	}
+	if len(got) != n {
+		t.Fatalf("Record returned %d records, want %d", len(got), n)
+	}
+	sums, err := s.Latest(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range as {
+		sum, ok := sums[as[i].Migration]
+		if !ok || sum.Applied == nil || sum.Latest.Status != history.Baselined || sum.Attempts != 1 {
+			t.Fatalf("summary of %s = %+v (present %v), want one baselined record", as[i].Migration, sum, ok)
+		}
+	}
+	list, err := s.List(ctx(t), history.Filter{RunID: "run-many"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != n {
+		t.Fatalf("List found %d records, want %d", len(list), n)
 	}
 }
 
