@@ -59,6 +59,14 @@ readme-check: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
 demo: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
 	GO=$(GO) scripts/with-devdb.sh scripts/demo/demo.sh
 
+# bench runs every SPEC §7 benchmark (map build, status, apply overhead
+# against migrate-mongo, exactly once) against a reference measured in the
+# same run, prints one table and fails when a bar is missed
+# (scripts/bench/bench.sh; RUNS=N repeats the timed runs, BENCH_KEEP=1 keeps
+# the scratch folder).
+bench: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
+	GO=$(GO) scripts/with-devdb.sh scripts/bench/bench.sh
+
 # fuzz runs every fuzz target of every package for FUZZTIME each (make test
 # runs their seed corpora).
 fuzz:
