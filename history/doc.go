@@ -25,5 +25,5 @@
 // indexes; none is used. Where correctness rests on a server guarantee the
 // comment says so: insert with an existing _id fails with a duplicate-key
 // error (both servers), and findAndModify is atomic per document (MongoDB;
-// FerretDB reads then writes, see Locker and MongoStore.endRunning).
+// FerretDB reads then writes, see Locker).
 package history

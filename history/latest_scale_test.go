@@ -31,6 +31,7 @@ func seedScale(tb testing.TB, s *MongoStore, running int) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	heads := make([]head, scaleMigrations)
 	docs := make([]any, 0, scaleRecords)
+	var runningDocs []any
 	tail := strings.Repeat("x", 1023) + "\n"
 	for i := range scaleRecords {
 		m := i % scaleMigrations
@@ -44,8 +45,10 @@ func seedScale(tb testing.TB, s *MongoStore, running int) {
 		h := &heads[m]
 		h.Migration = a.Migration
 		if last && m < running {
+			// Under way: in the running collection, not yet in history.
 			a.Status = Running
-			h.Pending = append(h.Pending, a.ID)
+			runningDocs = append(runningDocs, a)
+			continue
 		} else {
 			f := a.StartedAt.Add(time.Second)
 			a.FinishedAt = &f
@@ -62,6 +65,11 @@ func seedScale(tb testing.TB, s *MongoStore, running int) {
 	}
 	for chunk := range slices.Chunk(docs, 2000) {
 		if _, err := s.history.InsertMany(ctx, chunk); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if len(runningDocs) > 0 {
+		if _, err := s.running.InsertMany(ctx, runningDocs); err != nil {
 			tb.Fatal(err)
 		}
 	}

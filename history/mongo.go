@@ -18,15 +18,19 @@ import (
 const (
 	DefaultHistoryCollection = "relmig_history"
 	DefaultStateCollection   = "relmig_state"
+	DefaultRunningCollection = "relmig_running"
 	DefaultLockCollection    = "relmig_lock"
 )
 
 // MongoStore is the Store in the target MongoDB database, so that a backup
 // and restore of the database carries its history along (SPEC §4).
 //
-// It keeps two collections:
+// It keeps three collections:
 //
-//   - history: one document per attempt (type Attempt), the source of truth;
+//   - history: one document per ended attempt (type Attempt), the source of
+//     truth, written once when the attempt ends and never changed;
+//   - running: the attempts under way, each written before its script
+//     starts and moved to history when it ends (see end);
 //   - state: one small document per migration summarising its records, so
 //     that Latest reads one document per migration instead of every record.
 //     A state document is derived data and is written so that it can never
@@ -38,10 +42,15 @@ const (
 // previous one wrote.
 type MongoStore struct {
 	history *mongo.Collection
+	running *mongo.Collection
 	state   *mongo.Collection
 
-	mu    sync.Mutex // guards ready
+	mu    sync.Mutex // guards ready and begun
 	ready bool       // indexes ensured once per store instance
+	// begun holds the running records this instance wrote and has not
+	// finished, so Finish need not read back what Begin just wrote; an
+	// attempt begun elsewhere is read from the running collection.
+	begun map[string]Attempt
 }
 
 var _ Store = (*MongoStore)(nil)
@@ -50,7 +59,7 @@ var _ Store = (*MongoStore)(nil)
 type StoreOption func(*storeConfig) error
 
 type storeConfig struct {
-	history, state string
+	history, running, state string
 }
 
 // WithHistoryCollection names the attempt collection (default
@@ -77,25 +86,38 @@ func WithStateCollection(name string) StoreOption {
 	}
 }
 
+// WithRunningCollection names the collection of attempts under way
+// (default relmig_running).
+func WithRunningCollection(name string) StoreOption {
+	return func(c *storeConfig) error {
+		if err := checkCollectionName(name); err != nil {
+			return fmt.Errorf("running collection: %w", err)
+		}
+		c.running = name
+		return nil
+	}
+}
+
 // NewMongoStore returns the store in db. Defaults: collections
-// relmig_history and relmig_state. It does no I/O; indexes are created on
+// relmig_history, relmig_running and relmig_state. It does no I/O; indexes are created on
 // first use. Errors: ErrInvalid for a nil db, a bad collection name, or two
 // options naming the same collection.
 func NewMongoStore(db *mongo.Database, opts ...StoreOption) (*MongoStore, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: nil database", ErrInvalid)
 	}
-	cfg := storeConfig{history: DefaultHistoryCollection, state: DefaultStateCollection}
+	cfg := storeConfig{history: DefaultHistoryCollection, running: DefaultRunningCollection, state: DefaultStateCollection}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
 	}
-	if cfg.history == cfg.state {
-		return nil, fmt.Errorf("%w: history and state collections are both %q", ErrInvalid, cfg.history)
+	if cfg.history == cfg.state || cfg.history == cfg.running || cfg.running == cfg.state {
+		return nil, fmt.Errorf("%w: history, running and state collections must differ (%q, %q, %q)", ErrInvalid, cfg.history, cfg.running, cfg.state)
 	}
 	return &MongoStore{
 		history: db.Collection(cfg.history, durable()),
+		running: db.Collection(cfg.running, durable()),
 		state:   db.Collection(cfg.state, durable()),
 	}, nil
 }
@@ -147,6 +169,10 @@ func (s *MongoStore) ensure(ctx context.Context) error {
 		if _, err := s.history.Indexes().CreateOne(ctx, m); err != nil {
 			return fmt.Errorf("create history indexes: %w", err)
 		}
+	}
+	run := mongo.IndexModel{Keys: bson.D{{Key: "run_id", Value: 1}}, Options: options.Index().SetName("relmig_run")}
+	if _, err := s.running.Indexes().CreateOne(ctx, run); err != nil {
+		return fmt.Errorf("create running indexes: %w", err)
 	}
 	s.ready = true
 	return nil

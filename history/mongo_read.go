@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -19,21 +20,27 @@ func (s *MongoStore) Get(ctx context.Context, id string) (Attempt, error) {
 	return a, nil
 }
 
-// get reads one record by id; ErrNotFound when there is none.
+// get reads one record by id, ended or running; ErrNotFound when there is
+// none. History is read first: an attempt that ended is there, even in the
+// moment before its running record is removed.
 func (s *MongoStore) get(ctx context.Context, id string, projection any) (Attempt, error) {
-	var a Attempt
-	opts := options.FindOne()
-	if projection != nil {
-		opts.SetProjection(projection)
+	for _, c := range []*mongo.Collection{s.history, s.running} {
+		var a Attempt
+		opts := options.FindOne()
+		if projection != nil {
+			opts.SetProjection(projection)
+		}
+		err := c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts).Decode(&a)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		return a, err
 	}
-	err := s.history.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Attempt{}, ErrNotFound
-	}
-	return a, err
+	return Attempt{}, ErrNotFound
 }
 
-// List implements Store.
+// List implements Store: the ended attempts in history and the running ones,
+// merged newest first.
 func (s *MongoStore) List(ctx context.Context, f Filter) ([]Attempt, error) {
 	q := bson.D{}
 	if f.Migration != "" {
@@ -55,18 +62,38 @@ func (s *MongoStore) List(ctx context.Context, f Filter) ([]Attempt, error) {
 	if f.Limit > 0 {
 		opts.SetLimit(int64(f.Limit))
 	}
-	as, err := s.find(ctx, q, opts)
+	ended, err := s.findIn(ctx, s.history, q, opts)
 	if err != nil {
 		return nil, fmt.Errorf("list history: %w", err)
 	}
-	return as, nil
+	var running []Attempt
+	if f.Status == "" || f.Status == Running {
+		if running, err = s.findIn(ctx, s.running, q, opts); err != nil {
+			return nil, fmt.Errorf("list running attempts: %w", err)
+		}
+	}
+	seen := make(map[string]bool, len(ended))
+	for _, a := range ended {
+		seen[a.ID] = true
+	}
+	out := ended
+	for _, a := range running {
+		if !seen[a.ID] { // ended, and its running record not removed yet
+			out = append(out, a)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return newer(out[i].Entry(), out[j].Entry()) })
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
 }
 
-func (s *MongoStore) find(ctx context.Context, q bson.D, opts *options.FindOptionsBuilder) ([]Attempt, error) {
+func (s *MongoStore) findIn(ctx context.Context, c *mongo.Collection, q bson.D, opts *options.FindOptionsBuilder) ([]Attempt, error) {
 	if opts == nil {
 		opts = options.Find()
 	}
-	cur, err := s.history.Find(ctx, q, opts)
+	cur, err := c.Find(ctx, q, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +105,9 @@ func (s *MongoStore) find(ctx context.Context, q bson.D, opts *options.FindOptio
 }
 
 // Latest implements Store. It reads one head document per migration (see
-// head) and looks up the few records they list as pending in history, so
-// its cost grows with the number of migrations, not of records.
+// head), looks up the few records they list as pending in history, and
+// adds the running attempts, so its cost grows with the number of
+// migrations, not of records.
 func (s *MongoStore) Latest(ctx context.Context) (map[string]Summary, error) {
 	cur, err := s.state.Find(ctx, bson.D{})
 	if err != nil {
@@ -136,5 +164,48 @@ func (s *MongoStore) Latest(ctx context.Context) (map[string]Summary, error) {
 		sum.Latest = *latest
 		out[h.Migration] = sum
 	}
+	if err := s.addRunning(ctx, out, heads); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// addRunning folds the running attempts into the summaries. An attempt
+// whose outcome is already in history (its run crashed, or is ending right
+// now, between the steps of end) counts with that outcome, once.
+func (s *MongoStore) addRunning(ctx context.Context, out map[string]Summary, heads []head) error {
+	running, err := s.findIn(ctx, s.running, bson.D{}, options.Find().SetProjection(bson.D{{Key: "output_tail", Value: 0}}))
+	if err != nil {
+		return fmt.Errorf("read running attempts: %w", err)
+	}
+	settled := map[string]bool{}
+	for _, h := range heads {
+		for _, enc := range []string{h.Latest, h.Applied} {
+			if e, err := decodeEntry(enc); err == nil {
+				settled[e.ID] = true
+			}
+		}
+	}
+	for _, r := range running {
+		e := r.Entry()
+		if ended, err := s.get(ctx, r.ID, bson.D{{Key: "output_tail", Value: 0}}); err == nil && ended.Status != Running {
+			if settled[r.ID] {
+				continue
+			}
+			e = ended.Entry()
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("read running attempt %s: %w", r.ID, err)
+		}
+		sum, ok := out[r.Migration]
+		sum.Attempts++
+		if !ok || newer(e, sum.Latest) {
+			sum.Latest = e
+		}
+		if e.Status.Applied() && (sum.Applied == nil || newer(e, *sum.Applied)) {
+			applied := e
+			sum.Applied = &applied
+		}
+		out[r.Migration] = sum
+	}
+	return nil
 }

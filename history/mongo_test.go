@@ -33,7 +33,7 @@ func TestMongoStoreConformance(t *testing.T) {
 func TestMongoStoreCustomCollections(t *testing.T) {
 	_, db := testdb.New(t)
 	ctx := context.Background()
-	s, err := history.NewMongoStore(db, history.WithHistoryCollection("h"), history.WithStateCollection("st"))
+	s, err := history.NewMongoStore(db, history.WithHistoryCollection("h"), history.WithStateCollection("st"), history.WithRunningCollection("run"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +49,8 @@ func TestMongoStoreCustomCollections(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(names, ",")
-	if !strings.Contains(got, "h") || !strings.Contains(got, "st") || strings.Contains(got, "relmig_") {
-		t.Fatalf("collections %s, want h and st only", got)
+	if !strings.Contains(got, "h") || !strings.Contains(got, "st") || !strings.Contains(got, "run") || strings.Contains(got, "relmig_") {
+		t.Fatalf("collections %s, want h, st and run only", got)
 	}
 }
 

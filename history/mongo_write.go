@@ -10,7 +10,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // The state collection holds one head document per migration:
@@ -96,13 +95,32 @@ func (s *MongoStore) Begin(ctx context.Context, a Attempt) (Attempt, error) {
 	a.StartedAt = dbTime(a.StartedAt)
 	a.FinishedAt, a.DurationMS, a.ExitCode, a.Signal = nil, 0, nil, ""
 	a.OutputTail = trimTail(a.OutputTail)
-	if err := s.markPending(ctx, []Attempt{a}); err != nil {
-		return Attempt{}, fmt.Errorf("begin attempt of %s: %w", a.Migration, err)
-	}
-	if _, err := s.history.InsertOne(ctx, a); err != nil {
+	// The running record goes to the small running collection, not to
+	// history: history receives each attempt once, when it ends, so no
+	// history record is ever rewritten, and ending an attempt is an insert
+	// whose cost does not grow with the length of history (on FerretDB
+	// every update scans its whole collection). Latest and List read the
+	// running collection too, so the record is visible from this moment.
+	if _, err := s.running.InsertOne(ctx, a); err != nil {
 		return Attempt{}, fmt.Errorf("begin attempt of %s: write running record: %w", a.Migration, err)
 	}
+	s.mu.Lock()
+	if s.begun == nil {
+		s.begun = map[string]Attempt{}
+	}
+	s.begun[a.ID] = a
+	s.mu.Unlock()
 	return a, nil
+}
+
+// takeBegun returns and forgets the running record this instance wrote
+// for id, if any.
+func (s *MongoStore) takeBegun(id string) (Attempt, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.begun[id]
+	delete(s.begun, id)
+	return a, ok
 }
 
 // Finish implements Store.
@@ -132,48 +150,87 @@ func (s *MongoStore) Finish(ctx context.Context, id string, o Outcome) (Attempt,
 	if o.Reason != "" {
 		set = append(set, bson.E{Key: "reason", Value: o.Reason})
 	}
-	a, ok, err := s.endRunning(ctx, id, set)
+	a, ok := s.takeBegun(id)
+	if !ok {
+		err := s.running.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return Attempt{}, s.notRunning(ctx, id)
+		}
+		if err != nil {
+			return Attempt{}, fmt.Errorf("finish attempt %s: read running record: %w", id, err)
+		}
+	}
+	applySet(&a, set)
+	won, err := s.end(ctx, a)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, err)
 	}
-	if !ok {
-		cur, err := s.get(ctx, id, bson.D{{Key: "status", Value: 1}})
-		if err != nil {
-			return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, err)
-		}
-		return Attempt{}, &NotRunningError{ID: id, Status: cur.Status}
-	}
-	if err := s.settle(ctx, []Attempt{a}); err != nil {
-		return Attempt{}, fmt.Errorf("finish attempt %s: outcome recorded, summary not updated: %w", id, err)
+	if !won {
+		return Attempt{}, s.notRunning(ctx, id)
 	}
 	return a, nil
 }
 
-// endRunning moves one running record to a terminal status and returns it;
-// ok is false when no running record has that id.
-//
-// Relies on MongoDB's document-level atomicity of findAndModify: the status
-// filter and the update are one step, so of a Finish and an
-// InterruptRunning racing on one record exactly one wins. FerretDB v1.24
-// (SQLite) evaluates the filter and writes the document in two steps, so on
-// the development server the later of two racing writers wins instead; the
-// race needs a run whose lease was already taken over still finishing a
-// script, which the lease's margins make rare, and the development server
-// is not a production target.
-func (s *MongoStore) endRunning(ctx context.Context, id string, set bson.D) (Attempt, bool, error) {
-	var a Attempt
-	err := s.history.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: Running}},
-		bson.D{{Key: "$set", Value: set}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Attempt{}, false, nil
-	}
+// notRunning explains why attempt id cannot be finished: it has ended
+// already (*NotRunningError), or it does not exist (ErrNotFound).
+func (s *MongoStore) notRunning(ctx context.Context, id string) error {
+	cur, err := s.get(ctx, id, bson.D{{Key: "status", Value: 1}})
 	if err != nil {
-		return Attempt{}, false, err
+		return fmt.Errorf("finish attempt %s: %w", id, err)
 	}
-	return a, true, nil
+	return &NotRunningError{ID: id, Status: cur.Status}
+}
+
+// end writes the terminal record a (whose running record is in the running
+// collection) to history, folds it into its summary, then removes the
+// running record; won is false when another writer ended it first.
+//
+// The insert is the decision: history's unique _id lets exactly one of a
+// Finish and an InterruptRunning racing on one attempt win, on MongoDB and
+// on the development server alike. The running record is removed last, so
+// a crash between the steps leaves it in place, and Latest, finding its
+// terminal record in history, reads the outcome from there.
+func (s *MongoStore) end(ctx context.Context, a Attempt) (won bool, err error) {
+	if _, err := s.history.InsertOne(ctx, a); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("write outcome: %w", err)
+	}
+	if err := s.settle(ctx, []Attempt{a}); err != nil {
+		return true, fmt.Errorf("outcome recorded, summary not updated: %w", err)
+	}
+	if _, err := s.running.DeleteOne(ctx, bson.D{{Key: "_id", Value: a.ID}}); err != nil {
+		return true, fmt.Errorf("outcome recorded, running record not removed: %w", err)
+	}
+	return true, nil
+}
+
+// applySet applies the fields of a terminal $set document to a.
+func applySet(a *Attempt, set bson.D) {
+	for _, e := range set {
+		switch v := e.Value.(type) {
+		case Status:
+			a.Status = v
+		case time.Time:
+			a.FinishedAt = &v
+		case int64:
+			a.DurationMS = v
+		case *int:
+			a.ExitCode = v
+		case string:
+			switch e.Key {
+			case "signal":
+				a.Signal = v
+			case "output_tail":
+				a.OutputTail = v
+			case "log_file":
+				a.LogFile = v
+			case "reason":
+				a.Reason = v
+			}
+		}
+	}
 }
 
 // Record implements Store.
@@ -226,31 +283,28 @@ func (s *MongoStore) InterruptRunning(ctx context.Context, runID, reason string)
 	if err := s.ensure(ctx); err != nil {
 		return nil, fmt.Errorf("interrupt attempts of run %s: %w", runID, err)
 	}
-	running, err := s.find(ctx, bson.D{{Key: "run_id", Value: runID}, {Key: "status", Value: Running}}, nil)
+	running, err := s.findIn(ctx, s.running, bson.D{{Key: "run_id", Value: runID}}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("interrupt attempts of run %s: %w", runID, err)
 	}
 	var done []Attempt
-	for _, r := range running {
+	for _, a := range running {
 		t := now()
-		set := bson.D{
+		applySet(&a, bson.D{
 			{Key: "status", Value: Interrupted},
 			{Key: "finished_at", Value: t},
 			// Wall-clock difference: the process that could have measured
 			// it is gone. finished_at is when the run was found dead.
-			{Key: "duration_ms", Value: max(t.Sub(r.StartedAt).Milliseconds(), 0)},
+			{Key: "duration_ms", Value: max(t.Sub(a.StartedAt).Milliseconds(), int64(0))},
 			{Key: "reason", Value: reason},
-		}
-		a, ok, err := s.endRunning(ctx, r.ID, set)
+		})
+		won, err := s.end(ctx, a)
 		if err != nil {
-			return done, fmt.Errorf("interrupt attempt %s of run %s: %w", r.ID, runID, err)
+			return done, fmt.Errorf("interrupt attempt %s of run %s: %w", a.ID, runID, err)
 		}
-		if ok { // else it finished meanwhile: its own outcome stands
+		if won { // else it finished meanwhile: its own outcome stands
 			done = append(done, a)
 		}
-	}
-	if err := s.settle(ctx, done); err != nil {
-		return done, fmt.Errorf("interrupt attempts of run %s: records updated, summary not updated: %w", runID, err)
 	}
 	return done, nil
 }

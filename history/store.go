@@ -3,8 +3,8 @@ package history
 import "context"
 
 // Store is where attempt records live. History is append-only: no method
-// deletes a record, and the only changes to a stored record are one running
-// record turning terminal (Finish, InterruptRunning), exactly once.
+// deletes a record or changes an ended one; a running record turns
+// terminal (Finish, InterruptRunning) exactly once.
 //
 // Every method may also return the context's error or a database error,
 // wrapped with what it was doing; the errors listed per method are the ones

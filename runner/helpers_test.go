@@ -238,14 +238,19 @@ func (f *fixture) attempts(id string) []history.Attempt {
 	return as
 }
 
-// records counts every document in relmig_history.
+// records counts every attempt record, ended (relmig_history) or under
+// way (relmig_running).
 func (f *fixture) records() int64 {
 	f.t.Helper()
-	n, err := f.db.Collection(history.DefaultHistoryCollection).CountDocuments(context.Background(), bson.D{})
-	if err != nil {
-		f.t.Fatal(err)
+	var total int64
+	for _, c := range []string{history.DefaultHistoryCollection, history.DefaultRunningCollection} {
+		n, err := f.db.Collection(c).CountDocuments(context.Background(), bson.D{})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		total += n
 	}
-	return n
+	return total
 }
 
 // insert adds documents to a collection of the test database.

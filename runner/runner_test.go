@@ -27,7 +27,7 @@ const { MongoClient } = require("mongodb");
 const client = new MongoClient(process.env.MONGO_URL, { serverSelectionTimeoutMS: 10000 });
 async function run() {
   const db = client.db(process.env.RELMIG_DB);
-  const running = await db.collection("relmig_history").countDocuments({ migration: process.env.RELMIG_ID, status: "running" });
+  const running = await db.collection("relmig_running").countDocuments({ migration: process.env.RELMIG_ID, status: "running" });
   console.log("running records of " + process.env.RELMIG_ID + ": " + running);
   const res = await db.collection("users").updateMany({ locale: { $exists: false } }, { $set: { locale: "en" } });
   console.log("add-locale: updated " + res.modifiedCount + " user(s)");

@@ -21,6 +21,7 @@ type DBFlags struct {
 	URI               string
 	DB                string
 	HistoryCollection string
+	RunningCollection string
 	StateCollection   string
 	LockCollection    string
 	Timeout           time.Duration
@@ -32,6 +33,7 @@ func AddDBFlags(cmd *cobra.Command, f *DBFlags) {
 	fl.StringVar(&f.URI, "uri", "", "MongoDB connection string (default $MONGODB_URI)")
 	fl.StringVar(&f.DB, "db", "", "database (default: the URI's path)")
 	fl.StringVar(&f.HistoryCollection, "history-collection", "relmig_history", "collection of attempt records")
+	fl.StringVar(&f.RunningCollection, "running-collection", "relmig_running", "collection of attempts under way")
 	fl.StringVar(&f.StateCollection, "state-collection", "relmig_state", "collection of per-migration summaries")
 	fl.StringVar(&f.LockCollection, "lock-collection", "relmig_lock", "collection of the lease lock and its audit events")
 	fl.DurationVar(&f.Timeout, "server-timeout", 10*time.Second, "how long to look for a reachable server before giving up")
@@ -83,7 +85,8 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: no server answered within %s: %s", Redact(uri), fl.Timeout, redactErr(serverError(err), uri))
 	}
 	db := client.Database(name)
-	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection), history.WithStateCollection(fl.StateCollection))
+	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection),
+		history.WithRunningCollection(fl.RunningCollection), history.WithStateCollection(fl.StateCollection))
 	if err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, BadInput(err)
