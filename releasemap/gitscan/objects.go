@@ -81,12 +81,8 @@ func (r *repository) readCommit(h plumbing.Hash) (commitHeader, error) {
 func parseCommit(b []byte) (commitHeader, error) {
 	var c commitHeader
 	for len(b) > 0 {
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 {
-			nl = len(b)
-		}
-		line := b[:nl]
-		b = b[min(nl+1, len(b)):]
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
 		if len(line) == 0 {
 			break // end of headers
 		}

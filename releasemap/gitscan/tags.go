@@ -110,12 +110,8 @@ func (r *repository) peel(h plumbing.Hash, cache map[plumbing.Hash]peeledRef, co
 func parseTag(b []byte) (target plumbing.Hash, when int64, tz int32, hasTime bool, err error) {
 	found := false
 	for len(b) > 0 {
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 {
-			nl = len(b)
-		}
-		line := b[:nl]
-		b = b[min(nl+1, len(b)):]
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
 		if len(line) == 0 {
 			break
 		}
