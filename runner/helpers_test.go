@@ -77,26 +77,6 @@ func (r *repo) release(tag string, files map[string]string) {
 	r.Tag(tag, "HEAD")
 }
 
-// write changes the work tree without committing.
-func (r *repo) write(files map[string]string) {
-	r.t.Helper()
-	for name, content := range files {
-		p := filepath.Join(r.Dir, filepath.FromSlash(name))
-		if content == "" {
-			if err := os.Remove(p); err != nil {
-				r.t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-	}
-}
-
 // syncBuffer is a Live writer that tests read while the runner writes.
 type syncBuffer struct {
 	mu sync.Mutex

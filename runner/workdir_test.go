@@ -38,7 +38,7 @@ func appRepo(f *fixture) {
 		"migrations/third.sh": markOnly,
 	})
 	// After the tags, the script changed in the work tree.
-	f.repo.write(map[string]string{"migrations/greet.js": "console.log('greet: the work tree version'); process.exit(9);\n"})
+	f.repo.Write(map[string]string{"migrations/greet.js": "console.log('greet: the work tree version'); process.exit(9);\n"})
 }
 
 const appMap = `relmig: 1
@@ -124,7 +124,7 @@ func TestWorkdirCurrent(t *testing.T) {
 	f := newFixture(t)
 	appRepo(f)
 	// The work tree's greet.js is the tag's again: only the import differs.
-	f.repo.write(map[string]string{"migrations/greet.js": greet})
+	f.repo.Write(map[string]string{"migrations/greet.js": greet})
 	seq := f.load(strings.Replace(appMap, "%s", "current", 1))
 
 	_, err := f.runner(seq, nil).Apply(testCtx(t), nil, f.plan(seq))

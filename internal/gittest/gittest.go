@@ -82,6 +82,16 @@ func (r *Repo) Git(date string, args ...string) string {
 // commit's hash.
 func (r *Repo) Commit(date, msg string, files map[string]string) string {
 	r.t.Helper()
+	r.Write(files)
+	r.Git("", "add", "-A")
+	r.Git(date, "commit", "-q", "--allow-empty", "-m", msg)
+	return r.Git("", "rev-parse", "HEAD")
+}
+
+// Write changes the work tree without committing: it writes files (an
+// empty content deletes the file), creating folders as needed.
+func (r *Repo) Write(files map[string]string) {
+	r.t.Helper()
 	for name, content := range files {
 		p := filepath.Join(r.Dir, filepath.FromSlash(name))
 		if content == "" {
@@ -97,9 +107,6 @@ func (r *Repo) Commit(date, msg string, files map[string]string) string {
 			r.t.Fatal(err)
 		}
 	}
-	r.Git("", "add", "-A")
-	r.Git(date, "commit", "-q", "--allow-empty", "-m", msg)
-	return r.Git("", "rev-parse", "HEAD")
 }
 
 // Rename moves a file with git mv and commits, content unchanged.
