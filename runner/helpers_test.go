@@ -1,15 +1,15 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/relmig/relmig/internal/syncbuf"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -77,24 +77,6 @@ func (r *repo) release(tag string, files map[string]string) {
 	r.Tag(tag, "HEAD")
 }
 
-// syncBuffer is a Live writer that tests read while the runner writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fixture is one application repository, a fresh database on the
 // development server with relmig's store in it, and a runner's folders.
 type fixture struct {
@@ -107,7 +89,7 @@ type fixture struct {
 	logs  string
 	// env is the parent environment the runner passes on; tests add to it.
 	env  []string
-	live *syncBuffer
+	live *syncbuf.Buffer
 	// marks is a folder where scripts leave files to prove they ran
 	// ($MARKS).
 	marks string
@@ -147,7 +129,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{
 		t: t, repo: newRepo(t), uri: uri, db: db, store: store,
 		cache: filepath.Join(tmp, "cache"), logs: filepath.Join(tmp, "logs"),
-		env: env, live: &syncBuffer{}, marks: marks,
+		env: env, live: &syncbuf.Buffer{}, marks: marks,
 	}
 }
 

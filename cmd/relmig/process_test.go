@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relmig/relmig/internal/syncbuf"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -67,24 +68,6 @@ func (c cleanupM) Run() int {
 		os.RemoveAll(binary.dir)
 	}
 	return code
-}
-
-// lockedBuffer collects a process's output while the test polls it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // app is an application folder with a release map, its database, and a
@@ -146,7 +129,7 @@ func (a *app) connect() {
 // proc is a relmig process the test started.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *lockedBuffer
+	stdout, stderr *syncbuf.Buffer
 	done           chan struct{}
 	code           int
 }
@@ -154,7 +137,7 @@ type proc struct {
 // start runs relmig args in the application folder.
 func (a *app) start(args ...string) *proc {
 	a.t.Helper()
-	p := &proc{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &proc{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(relmigBinary(a.t), args...)
 	p.cmd.Dir = a.dir
 	p.cmd.Env = append(os.Environ(), "MONGODB_URI="+a.uri, "MARKS="+a.marks, "RELMIG_MAP=", "NODE_OPTIONS=")

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -131,38 +130,6 @@ func helperMain(cmd string, args []string) int {
 		return 2
 	}
 	return 0
-}
-
-// syncBuffer is a Live writer that tests can read while Run writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor polls until the buffer contains s, failing the test after a
-// generous limit.
-func (b *syncBuffer) waitFor(t *testing.T, s string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
-			t.Errorf("output never contained %q; got %q", s, b.String())
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // alive reports whether pid is a running process; a zombie is dead (the

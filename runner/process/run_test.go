@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/relmig/relmig/internal/syncbuf"
 )
 
 // shEnv gives /bin/sh scripts a PATH; Run passes no environment of its own.
@@ -29,7 +31,7 @@ func run(t *testing.T, spec Spec) (Result, error) {
 }
 
 func TestRunSuccess(t *testing.T) {
-	live := &syncBuffer{}
+	live := &syncbuf.Buffer{}
 	spec := helperSpec("echo", "hello world", "second")
 	spec.Live, spec.Prefix = live, "  │ "
 	res, err := run(t, spec)
@@ -216,13 +218,13 @@ func TestRunMarkerNeverPrinted(t *testing.T) {
 }
 
 func TestRunInterrupted(t *testing.T) {
-	live := &syncBuffer{}
+	live := &syncbuf.Buffer{}
 	spec := helperSpec("ignore-term") // needs the SIGKILL after grace, too
 	spec.Live = live
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		live.waitFor(t, "ready")
+		live.WaitFor(t, "ready")
 		cancel() // what Ctrl-C does upstream
 	}()
 	res, err := Run(ctx, spec)
@@ -258,7 +260,7 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 
 func TestRunRedaction(t *testing.T) {
 	const secret = "s3cr3t-pa55word"
-	live := &syncBuffer{}
+	live := &syncbuf.Buffer{}
 	logPath := filepath.Join(t.TempDir(), "logs", "nested", "attempt.log")
 	spec := helperSpec("split", secret) // the secret arrives in two writes
 	spec.Live, spec.Prefix, spec.LogFile = live, "> ", logPath
@@ -385,7 +387,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 func TestRunOutputEdgeCases(t *testing.T) {
 	t.Run("no trailing newline", func(t *testing.T) {
-		live := &syncBuffer{}
+		live := &syncbuf.Buffer{}
 		logPath := filepath.Join(t.TempDir(), "x.log")
 		spec := helperSpec("no-newline")
 		spec.Live, spec.Prefix, spec.LogFile = live, "| ", logPath
@@ -404,7 +406,7 @@ func TestRunOutputEdgeCases(t *testing.T) {
 	t.Run("binary", func(t *testing.T) {
 		logPath := filepath.Join(t.TempDir(), "x.log")
 		spec := helperSpec("binary")
-		spec.Live, spec.LogFile = &syncBuffer{}, logPath
+		spec.Live, spec.LogFile = &syncbuf.Buffer{}, logPath
 		res, err := run(t, spec)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
