@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relmig/relmig/releasemap/releasemaptest"
+
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/relmig/relmig/releasemap"
@@ -132,19 +134,8 @@ func outline(m *releasemap.Map) string {
 }
 
 func find(m *releasemap.Map, id string) *releasemap.Migration {
-	for i := range m.Releases {
-		for j := range m.Releases[i].Migrations {
-			if m.Releases[i].Migrations[j].ID == id {
-				return &m.Releases[i].Migrations[j]
-			}
-		}
-	}
-	for j := range m.Unreleased {
-		if m.Unreleased[j].ID == id {
-			return &m.Unreleased[j]
-		}
-	}
-	return nil
+	g, _ := releasemaptest.Find(m, id)
+	return g
 }
 
 func warnings(rep *Report) []string {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/relmig/relmig/releasemap/releasemaptest"
 )
 
 // handMap sets every hand-written field, moves a script to the wrong
@@ -64,36 +66,13 @@ unreleased:
   - id: 007-gone.ts
 `
 
-// derivedFields are the migration fields map build owns.
-var derivedFields = []string{"ID", "Path", "Commit", "Added", "SHA256", "FirstIn", "RemovedIn", "RenamedFrom"}
-
-// handFields lists the exported fields of v (embedded structs flattened)
-// except those named in skip.
-func handFields(v reflect.Value, skip []string) map[string]reflect.Value {
-	out := map[string]reflect.Value{}
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		switch {
-		case !f.IsExported() || slices.Contains(skip, f.Name):
-		case f.Anonymous && f.Type.Kind() == reflect.Struct:
-			for k, fv := range handFields(v.Field(i), skip) {
-				out[k] = fv
-			}
-		default:
-			out[f.Name] = v.Field(i)
-		}
-	}
-	return out
-}
-
 func TestMergeKeepsEveryHandWrittenField(t *testing.T) {
 	existing := parseMap(t, handMap)
 	m, rep := build(t, history(), existing, ByAncestry)
 
 	// Top level: every setting survives as written.
-	before := handFields(reflect.ValueOf(*existing), []string{"Releases", "Unreleased"})
-	after := handFields(reflect.ValueOf(*m), []string{"Releases", "Unreleased"})
+	before := releasemaptest.Fields(reflect.ValueOf(*existing), []string{"Releases", "Unreleased"})
+	after := releasemaptest.Fields(reflect.ValueOf(*m), []string{"Releases", "Unreleased"})
 	for name, v := range before {
 		if v.IsZero() {
 			t.Errorf("the hand map leaves top-level %s unset: set it so this test covers it", name)
@@ -106,8 +85,8 @@ func TestMergeKeepsEveryHandWrittenField(t *testing.T) {
 	// One migration with every hand field: all survive the rebuild.
 	old := parseMap(t, handMap).Releases[0].Migrations[1]
 	got := find(m, "002-users.ts")
-	before = handFields(reflect.ValueOf(old), derivedFields)
-	after = handFields(reflect.ValueOf(*got), derivedFields)
+	before = releasemaptest.Fields(reflect.ValueOf(old), releasemaptest.DerivedFields())
+	after = releasemaptest.Fields(reflect.ValueOf(*got), releasemaptest.DerivedFields())
 	for name, v := range before {
 		if v.IsZero() {
 			t.Errorf("the hand map leaves %s unset: set it so this test covers it", name)

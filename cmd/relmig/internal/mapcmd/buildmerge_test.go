@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/relmig/relmig/releasemap/releasemaptest"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/releasemap"
@@ -62,45 +63,6 @@ unreleased:
     description: never committed # never committed
 `
 
-// derivedFields are the migration fields map build owns.
-var derivedFields = []string{"ID", "Path", "Commit", "Added", "SHA256", "FirstIn", "RemovedIn", "RenamedFrom"}
-
-// exported lists the exported fields of v (embedded structs flattened)
-// except those named in skip.
-func exported(v reflect.Value, skip []string) map[string]reflect.Value {
-	out := map[string]reflect.Value{}
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		switch {
-		case !f.IsExported() || slices.Contains(skip, f.Name):
-		case f.Anonymous && f.Type.Kind() == reflect.Struct:
-			for k, fv := range exported(v.Field(i), skip) {
-				out[k] = fv
-			}
-		default:
-			out[f.Name] = v.Field(i)
-		}
-	}
-	return out
-}
-
-func findMigration(m *releasemap.Map, id string) (*releasemap.Migration, string) {
-	for _, r := range m.Releases {
-		for i := range r.Migrations {
-			if r.Migrations[i].ID == id {
-				return &r.Migrations[i], r.Version
-			}
-		}
-	}
-	for i := range m.Unreleased {
-		if m.Unreleased[i].ID == id {
-			return &m.Unreleased[i], releasemap.Unreleased
-		}
-	}
-	return nil, ""
-}
-
 func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
 	r := buildFixture(t)
 	file := filepath.Join(r.Dir, "releasemap.yaml")
@@ -121,8 +83,8 @@ func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
 	}
 
 	// Every top-level setting, as written.
-	before := exported(reflect.ValueOf(*hand), []string{"Releases", "Unreleased", "Repo", "Tags"})
-	after := exported(reflect.ValueOf(*built), []string{"Releases", "Unreleased", "Repo", "Tags"})
+	before := releasemaptest.Fields(reflect.ValueOf(*hand), []string{"Releases", "Unreleased", "Repo", "Tags"})
+	after := releasemaptest.Fields(reflect.ValueOf(*built), []string{"Releases", "Unreleased", "Repo", "Tags"})
 	for name, v := range before {
 		if v.IsZero() {
 			t.Errorf("the hand map leaves %s unset: set it so this test covers it", name)
@@ -138,13 +100,13 @@ func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
 	// Every hand field of every migration survives; derived ones are
 	// refreshed.
 	for _, id := range []string{"002-users.migration.ts", "001-init/001-init.migration.ts", "005-feature.migration.ts", "ghost.ts"} {
-		old, _ := findMigration(hand, id)
-		got, _ := findMigration(built, id)
+		old, _ := releasemaptest.Find(hand, id)
+		got, _ := releasemaptest.Find(built, id)
 		if got == nil {
 			t.Errorf("%s is gone", id)
 			continue
 		}
-		before, after := exported(reflect.ValueOf(*old), derivedFields), exported(reflect.ValueOf(*got), derivedFields)
+		before, after := releasemaptest.Fields(reflect.ValueOf(*old), releasemaptest.DerivedFields()), releasemaptest.Fields(reflect.ValueOf(*got), releasemaptest.DerivedFields())
 		for name, v := range before {
 			if id == "002-users.migration.ts" && v.IsZero() {
 				t.Errorf("the hand map leaves %s unset on %s: set it so this test covers it", name, id)
@@ -158,16 +120,16 @@ func TestMapBuildKeepsEveryHandWrittenField(t *testing.T) {
 			}
 		}
 	}
-	users, rel := findMigration(built, "002-users.migration.ts")
+	users, rel := releasemaptest.Find(built, "002-users.migration.ts")
 	if rel != "v0.2.0" || users.Path != "users/002-users.migration.ts" || users.Commit == "" || users.SHA256 == "" {
 		t.Errorf("users = %s %+v", rel, users)
 	}
 	// The hand order inside v0.2.0 would be kept, but 001-init moved to
 	// v0.1.0; 005-feature moved from the date table's v0.3.0 to v0.4.0.
-	if _, rel := findMigration(built, "001-init/001-init.migration.ts"); rel != "v0.1.0" {
+	if _, rel := releasemaptest.Find(built, "001-init/001-init.migration.ts"); rel != "v0.1.0" {
 		t.Errorf("001-init in %s", rel)
 	}
-	if f, rel := findMigration(built, "005-feature.migration.ts"); rel != "v0.4.0" || f.Commit == "0123456789abcdef0123456789abcdef01234567" {
+	if f, rel := releasemaptest.Find(built, "005-feature.migration.ts"); rel != "v0.4.0" || f.Commit == "0123456789abcdef0123456789abcdef01234567" {
 		t.Errorf("feature in %s, commit %s", rel, f.Commit)
 	}
 
