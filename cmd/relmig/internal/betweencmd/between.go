@@ -46,15 +46,7 @@ type Result struct {
 	From       string                  `json:"from"`
 	To         string                  `json:"to"`
 	Migrations []cmdutil.MigrationJSON `json:"migrations"`
-	LeftOut    []LeftOutJSON           `json:"left_out"`
-}
-
-// LeftOutJSON is a migration in the range by version that the upgrade does
-// not run, with the reason.
-type LeftOutJSON struct {
-	ID      string `json:"id"`
-	Release string `json:"release"`
-	Reason  string `json:"reason"`
+	LeftOut    []cmdutil.LeftOutJSON   `json:"left_out"`
 }
 
 func run(opts *Options) error {
@@ -75,7 +67,7 @@ func run(opts *Options) error {
 	if err != nil {
 		return cmdutil.BadInput(err)
 	}
-	res := Result{From: opts.From, To: opts.To, Migrations: []cmdutil.MigrationJSON{}, LeftOut: []LeftOutJSON{}}
+	res := Result{From: opts.From, To: opts.To, Migrations: []cmdutil.MigrationJSON{}, LeftOut: []cmdutil.LeftOutJSON{}}
 	for _, e := range rg.Entries {
 		j := cmdutil.NewMigrationJSON(e.Migration, e.Release.String(), m.Runner)
 		if !e.Via.IsZero() {
@@ -84,7 +76,7 @@ func run(opts *Options) error {
 		res.Migrations = append(res.Migrations, j)
 	}
 	for _, l := range rg.LeftOut {
-		res.LeftOut = append(res.LeftOut, LeftOutJSON{ID: l.ID, Release: l.Release.String(), Reason: l.Reason})
+		res.LeftOut = append(res.LeftOut, cmdutil.LeftOutJSON{ID: l.ID, Release: l.Release.String(), Reason: l.Reason})
 	}
 	if f.JSON() {
 		return cmdutil.WriteJSON(f.IO.Out, res)

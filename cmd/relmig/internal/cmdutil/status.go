@@ -32,7 +32,8 @@ type StateJSON struct {
 	LastAt    string `json:"last_at,omitempty"`
 }
 
-// LeftOutJSON is a migration only a side line carries.
+// LeftOutJSON is a migration in a range by version that only a side line
+// of history carries, with the reason it is left out.
 type LeftOutJSON struct {
 	ID      string `json:"id"`
 	Release string `json:"release"`
