@@ -86,6 +86,13 @@ type Attempt struct {
 	// running record came to be interrupted.
 	Reason string `bson:"reason" json:"reason"`
 	By     Actor  `bson:"by" json:"by"`
+	// LeaseToken is the token of the lease under which a running record was
+	// claimed: it ties the attempt to one holding of the lock.
+	LeaseToken string `bson:"lease_token,omitempty" json:"lease_token,omitempty"`
+	// GuardPID is the process, on host By.Host, that kills the script's
+	// process group if relmig dies; a run taking over waits for it to end
+	// before it starts anything.
+	GuardPID int `bson:"guard_pid,omitempty" json:"guard_pid,omitempty"`
 }
 
 // Outcome is what Finish records about an attempt that ended.

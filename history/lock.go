@@ -235,7 +235,8 @@ func (l *Locker) tryAcquire(ctx context.Context) (lease *Lease, again bool, err 
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %s: %w", l.name, err)
 	}
-	t := now()
+	sent := time.Now()
+	t := dbTime(sent)
 	next := LockInfo{Name: l.name, Owner: l.owner, Token: newToken(), Acquired: t, Renewed: t, Expires: t.Add(l.lease), DeadRuns: []string{}}
 	if !found {
 		// Free. An insert is atomic on every server: of two contenders
@@ -248,17 +249,17 @@ func (l *Locker) tryAcquire(ctx context.Context) (lease *Lease, again bool, err 
 		if err != nil {
 			return nil, false, fmt.Errorf("acquire lock %s: %w", l.name, err)
 		}
-		return l.start(ctx, next), false, nil
+		return l.start(ctx, next, sent), false, nil
 	}
 	if !cur.Expired(t) {
 		return nil, false, &HeldError{Lock: l.name, Owner: cur.Owner, Expires: cur.Expires}
 	}
-	return l.takeOver(ctx, cur, next)
+	return l.takeOver(ctx, cur, next, sent)
 }
 
 // takeOver replaces the expired lease cur by next, then marks the dead
 // runs' running attempts interrupted.
-func (l *Locker) takeOver(ctx context.Context, cur, next LockInfo) (*Lease, bool, error) {
+func (l *Locker) takeOver(ctx context.Context, cur, next LockInfo, sent time.Time) (*Lease, bool, error) {
 	claim, rival, err := l.claim(ctx, cur)
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %s: claim expired lease of %s: %w", l.name, cur.Owner, err)
@@ -285,7 +286,7 @@ func (l *Locker) takeOver(ctx context.Context, cur, next LockInfo) (*Lease, bool
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %s: take over from %s: %w", l.name, cur.Owner, err)
 	}
-	lease := l.start(ctx, next)
+	lease := l.start(ctx, next, sent)
 	done, err := l.interruptDead(ctx, lease, cur)
 	if err != nil {
 		// Keep dead_runs in the lease so that whoever takes it next finishes

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 )
@@ -42,8 +43,11 @@ const (
 // previous one wrote.
 type MongoStore struct {
 	history *mongo.Collection
-	running *mongo.Collection
-	state   *mongo.Collection
+	// historyMajority is history read with majority read concern, for the
+	// re-read that follows a claim (LatestEnded).
+	historyMajority *mongo.Collection
+	running         *mongo.Collection
+	state           *mongo.Collection
 
 	mu    sync.Mutex // guards ready and begun
 	ready bool       // indexes ensured once per store instance
@@ -116,9 +120,10 @@ func NewMongoStore(db *mongo.Database, opts ...StoreOption) (*MongoStore, error)
 		return nil, fmt.Errorf("%w: history, running and state collections must differ (%q, %q, %q)", ErrInvalid, cfg.history, cfg.running, cfg.state)
 	}
 	return &MongoStore{
-		history: db.Collection(cfg.history, durable()),
-		running: db.Collection(cfg.running, durable()),
-		state:   db.Collection(cfg.state, durable()),
+		history:         db.Collection(cfg.history, durable()),
+		historyMajority: db.Collection(cfg.history, durable().SetReadConcern(readconcern.Majority())),
+		running:         db.Collection(cfg.running, durable()),
+		state:           db.Collection(cfg.state, durable()),
 	}, nil
 }
 
@@ -173,6 +178,14 @@ func (s *MongoStore) ensure(ctx context.Context) error {
 	run := mongo.IndexModel{Keys: bson.D{{Key: "run_id", Value: 1}}, Options: options.Index().SetName("relmig_run")}
 	if _, err := s.running.Indexes().CreateOne(ctx, run); err != nil {
 		return fmt.Errorf("create running indexes: %w", err)
+	}
+	// The claim (see Begin): one running record per migration. A unique
+	// index is enforced by the server on every write, on MongoDB 5-8 and on
+	// the development server; it is not partial and not sparse, so both
+	// have it.
+	claim := mongo.IndexModel{Keys: bson.D{{Key: "migration", Value: 1}}, Options: options.Index().SetName("relmig_claim").SetUnique(true)}
+	if _, err := s.running.Indexes().CreateOne(ctx, claim); err != nil {
+		return fmt.Errorf("create the claim index on the running collection (two attempts of one migration are recorded as running: break the lock with relmig unlock --force, then retry): %w", err)
 	}
 	s.ready = true
 	return nil

@@ -209,3 +209,26 @@ func (s *MongoStore) addRunning(ctx context.Context, out map[string]Summary, hea
 	}
 	return nil
 }
+
+// LatestEnded implements Store. It reads history itself, not the
+// summaries: the summary of an attempt that ended a moment ago may not be
+// settled yet, its history record is. The read uses majority read concern:
+// every outcome is written with majority write concern, so an outcome
+// acknowledged before this read is in what it returns, also after a
+// failover (a deposed primary that has not noticed yet cannot acknowledge
+// majority writes, so it cannot hold an outcome this read misses).
+func (s *MongoStore) LatestEnded(ctx context.Context, migration string) (*Entry, error) {
+	var a Attempt
+	err := s.historyMajority.FindOne(ctx, bson.D{{Key: "migration", Value: migration}},
+		options.FindOne().
+			SetSort(bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}).
+			SetProjection(bson.D{{Key: "output_tail", Value: 0}})).Decode(&a)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read latest record of %s: %w", migration, err)
+	}
+	e := a.Entry()
+	return &e, nil
+}

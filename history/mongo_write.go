@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // The state collection holds one head document per migration:
@@ -101,7 +102,15 @@ func (s *MongoStore) Begin(ctx context.Context, a Attempt) (Attempt, error) {
 	// whose cost does not grow with the length of history (on FerretDB
 	// every update scans its whole collection). Latest and List read the
 	// running collection too, so the record is visible from this moment.
+	//
+	// The insert is also the migration's claim: the running collection has
+	// a unique index on migration (see ensure), so of two runs that decided
+	// to start the same migration exactly one inserts, on MongoDB and on
+	// the development server alike, and the other gets a duplicate key.
 	if _, err := s.running.InsertOne(ctx, a); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return Attempt{}, s.claimed(ctx, a.Migration)
+		}
 		return Attempt{}, fmt.Errorf("begin attempt of %s: write running record: %w", a.Migration, err)
 	}
 	s.mu.Lock()
@@ -111,6 +120,31 @@ func (s *MongoStore) Begin(ctx context.Context, a Attempt) (Attempt, error) {
 	s.begun[a.ID] = a
 	s.mu.Unlock()
 	return a, nil
+}
+
+// claimed builds the *ClaimedError for migration, naming the holder when
+// it can still be read.
+func (s *MongoStore) claimed(ctx context.Context, migration string) error {
+	e := &ClaimedError{Migration: migration}
+	err := s.running.FindOne(ctx, bson.D{{Key: "migration", Value: migration}},
+		options.FindOne().SetProjection(bson.D{{Key: "output_tail", Value: 0}})).Decode(&e.Holder)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("begin attempt of %s: %w (reading the holder failed: %v)", migration, e, err)
+	}
+	return fmt.Errorf("begin attempt of %s: %w", migration, e)
+}
+
+// Abandon implements Store.
+func (s *MongoStore) Abandon(ctx context.Context, id string) error {
+	s.takeBegun(id)
+	res, err := s.running.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return fmt.Errorf("abandon attempt %s: %w", id, err)
+	}
+	if res.DeletedCount == 0 {
+		return fmt.Errorf("abandon attempt %s: %w", id, ErrNotFound)
+	}
+	return nil
 }
 
 // takeBegun returns and forgets the running record this instance wrote

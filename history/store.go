@@ -11,12 +11,31 @@ import "context"
 // callers branch on. The conformance suite in package historytest checks
 // every implementation against this contract.
 type Store interface {
-	// Begin records a running attempt before its script starts and returns
-	// it as stored, with its ID, Status Running and StartedAt (default now)
-	// set. a.Migration and a.RunID are required; a.Status must be empty or
-	// Running. A script must not start unless Begin returned nil.
-	// Errors: ErrInvalid.
+	// Begin claims a.Migration and records a running attempt before its
+	// script starts, and returns it as stored, with its ID, Status Running
+	// and StartedAt (default now) set. a.Migration and a.RunID are
+	// required; a.Status must be empty or Running. A migration has at most
+	// one running record: of two Begins of one migration the first wins,
+	// whatever the timing, and the claim lasts until the record ends
+	// (Finish, InterruptRunning) or is abandoned. A script must not start
+	// unless Begin returned nil.
+	// Errors: ErrInvalid, and a *ClaimedError (errors.Is ErrClaimed) when
+	// the migration has a running record already.
 	Begin(ctx context.Context, a Attempt) (Attempt, error)
+
+	// Abandon removes the running record id whose script never started (a
+	// claim given up because the lease or the migration's state changed
+	// after Begin), freeing the claim. It is not an outcome: nothing ran,
+	// so history gets no record.
+	// Errors: ErrNotFound when there is no such running record.
+	Abandon(ctx context.Context, id string) error
+
+	// LatestEnded returns the most recent terminal record of migration, or
+	// nil when it has none. It reads what every acknowledged write made
+	// durable, so that a run that just claimed a migration sees the outcome
+	// of any attempt that ended before the claim.
+	// Errors: none beyond database errors.
+	LatestEnded(ctx context.Context, migration string) (*Entry, error)
 
 	// Finish moves the running record id to o.Status and returns the record
 	// as stored. It succeeds at most once per record.

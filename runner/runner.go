@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,6 +60,16 @@ type Options struct {
 	// Export writes a release's tree into dest (gitscan.ExportTree in
 	// production); required when a migration runs with workdir: release.
 	Export func(ctx context.Context, tag, dest string) error
+	// AcceptChanged names migrations allowed to run although their content
+	// differs from the map's sha256 (--accept-changed).
+	AcceptChanged []string
+	// OutcomeRetry is how long a failed outcome write is retried (default
+	// 30s, about one lease).
+	OutcomeRetry time.Duration
+	// OrphanWait is how long Apply waits for the processes of earlier
+	// attempts on this host to end before it refuses to start (default
+	// the grace period plus 5s).
+	OrphanWait time.Duration
 }
 
 // Runner runs planned migrations against one database. Build it with New.
@@ -122,6 +133,9 @@ type Result struct {
 	Signal    string
 	LogFile   string
 	Tail      string
+	// OutputErr is a failure to write the live output or the log file; the
+	// script's own outcome does not depend on it.
+	OutputErr error
 	// Err explains a failure or interruption; nil on success.
 	Err error
 }
@@ -185,27 +199,64 @@ func (r *Runner) Check(ctx context.Context, entries []releasemap.RangeEntry) err
 	return nil
 }
 
-// Apply runs entries in order, stopping at the first failure. Before each
-// migration it checks that lease is still held: a run that lost its lease
-// stops before the next migration. It returns the results of the
-// migrations that ran; the error is a *PartialError when one did not
-// succeed, or the reason the run could not go on.
+// Apply runs entries in order, stopping at the first failure. It returns
+// the results of the migrations that ran; the error is a *PartialError
+// when one did not succeed, or the reason the run could not go on.
+//
+// With a lease, every migration is fenced (see runOne): a run whose lease
+// is not valid by its own clock, or that finds it broken or taken over,
+// never starts another migration, and the script under way is stopped the
+// moment the lease is lost. Before the first migration, Apply waits for
+// the processes of earlier attempts on this host that are still alive
+// (their guard), and refuses to start while any is.
 func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []releasemap.RangeEntry) ([]Result, error) {
+	return r.apply(ctx, lease, entries, nil)
+}
+
+// ApplyPlan runs the plan p (see Apply). The planner's view of each
+// migration is the fence's reference: a migration whose history changed
+// after p was computed (another run ended an attempt of it meanwhile) is
+// not started.
+func (r *Runner) ApplyPlan(ctx context.Context, lease *history.Lease, p *plan.Result) ([]Result, error) {
+	seen := make(map[string]string, len(p.Migrations))
+	for _, m := range p.Migrations {
+		if m.Latest != nil && m.Latest.Status.Terminal() {
+			seen[m.Entry.Migration.ID] = m.Latest.ID
+		} else if m.Latest == nil {
+			seen[m.Entry.Migration.ID] = ""
+		}
+	}
+	return r.apply(ctx, lease, p.Plan, seen)
+}
+
+func (r *Runner) apply(ctx context.Context, lease *history.Lease, entries []releasemap.RangeEntry, seen map[string]string) ([]Result, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	if err := r.waitForOrphans(ctx); err != nil {
+		return nil, err
+	}
+	guard, err := process.StartGuard(r.opts.Grace)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotStarted, err)
+	}
+	defer guard.Close()
 	var applied []Result
 	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return applied, fmt.Errorf("stopped before %s: %w", e.Migration.ID, err)
 		}
 		if lease != nil {
-			if err := lease.Err(); err != nil {
+			if err := lease.Valid(); err != nil {
 				return applied, fmt.Errorf("stopped before %s: %w", e.Migration.ID, err)
 			}
 		}
 		r.emit(Event{Kind: EventStart, N: i + 1, Total: len(entries), Entry: e})
-		res, err := r.runOne(ctx, lease, e)
+		expect, known := seen[e.Migration.ID]
+		res, err := r.runOne(ctx, lease, guard, e, fence{expect: expect, known: known})
 		if err != nil {
-			// The lease was lost while preparing, or the running record
-			// could not be written or finished: stop.
+			// Not started (preparation, claim or fence), or the outcome
+			// could not be recorded: stop.
 			return applied, err
 		}
 		r.emit(Event{Kind: EventEnd, N: i + 1, Total: len(entries), Entry: e, Result: &res})
@@ -217,93 +268,215 @@ func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []rele
 	return applied, nil
 }
 
+// fence is what the planner saw of a migration: the id of its latest
+// ended record ("" for none), when known.
+type fence struct {
+	expect string
+	known  bool
+}
+
 func (r *Runner) emit(ev Event) {
 	if r.opts.Events != nil {
 		r.opts.Events(ev)
 	}
 }
 
-// runOne runs one migration: prepare its working directory, write the
-// running record, run, check post conditions, record the outcome. The
-// error is non-nil only when history could not be written, or when lease
-// was lost before the script started.
-func (r *Runner) runOne(ctx context.Context, lease *history.Lease, e releasemap.RangeEntry) (Result, error) {
+// runOne runs one migration:
+//
+//  1. prepare everything that can fail without running the script (the
+//     checkout and its setup, the command, templates, the content check,
+//     the log file); a failure returns an error wrapping ErrNotStarted
+//     and records nothing, so the next run simply tries again;
+//  2. claim: with the lease valid by this host's clock (more than its
+//     margin left), Begin writes the running record, which the store
+//     makes the migration's one claim (first writer wins);
+//  3. fence: read the lease back (still this run's) and the migration's
+//     latest ended record (not applied, unchanged since planning), in
+//     parallel, then check the lease's validity by the clock once more;
+//     on any doubt the claim is abandoned and nothing starts;
+//  4. run the script, stopping it if the lease is lost meanwhile; check
+//     post conditions; record the outcome, retried for about a lease.
+//
+// The error is non-nil when the script did not start, or when its outcome
+// could not be recorded.
+func (r *Runner) runOne(ctx context.Context, lease *history.Lease, guard *process.Guard, e releasemap.RangeEntry, fc fence) (Result, error) {
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	settings := g.Effective(r.seq.Runner)
 
-	// Everything that can fail without side effects happens before the
-	// running record, so a bad template or a failed checkout is a plain
-	// failure, recorded as such, never a script half-run.
-	work, script, prepErr := r.prepare(ctx, e, settings)
-	var spec process.Spec
-	if prepErr == nil {
-		spec, prepErr = r.spec(e, settings, work, script)
+	work, script, err := r.prepare(ctx, e, settings)
+	if err != nil {
+		return res, notStarted(g.ID, err)
 	}
-	hash := ""
-	if prepErr == nil {
-		hash, prepErr = fileHash(script)
+	spec, err := r.spec(e, settings, work, script)
+	if err != nil {
+		return res, notStarted(g.ID, err)
+	}
+	spec.Guard = guard
+	hash, err := fileHash(script)
+	if err != nil {
+		return res, notStarted(g.ID, err)
+	}
+	if g.SHA256 != "" && hash != g.SHA256 && !slices.Contains(r.opts.AcceptChanged, g.ID) {
+		return res, &ChangedError{ID: g.ID, Path: script, Want: g.SHA256, Got: hash}
+	}
+	if err := process.Preflight(spec); err != nil {
+		return res, notStarted(g.ID, err)
 	}
 
-	// Preparing can take minutes (a setup that installs dependencies): a
-	// lease lost meanwhile may belong to another run by now, so the script
-	// must not start.
+	// Preparing can take minutes (a setup that installs dependencies), and
+	// a host can stall at any point: the lease must be valid now.
+	token := ""
 	if lease != nil {
-		if err := lease.Err(); err != nil {
-			return res, fmt.Errorf("stopped before %s: %w", g.ID, err)
+		if err := lease.Valid(); err != nil {
+			return res, fmt.Errorf("%s not started: %w", g.ID, err)
 		}
+		token = lease.Info().Token
 	}
 	att, err := r.store.Begin(ctx, history.Attempt{
 		Migration: g.ID, Release: e.Release.String(), Status: history.Running, RunID: r.opts.RunID,
 		Target: r.opts.Target, StartedAt: time.Now(), SHA256: hash, LogFile: spec.LogFile, By: r.opts.Actor,
+		LeaseToken: token, GuardPID: guard.PID(),
 	})
 	if err != nil {
-		return res, fmt.Errorf("record start of %s (not started): %w", g.ID, err)
+		return res, fmt.Errorf("claim %s (not started): %w", g.ID, err)
 	}
 	res.AttemptID = att.ID
-
-	out := history.Outcome{Status: history.Succeeded}
-	if prepErr != nil {
-		out.Status, out.Reason = history.Failed, prepErr.Error()
-		res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, prepErr)
-	} else {
-		pr, runErr := process.Run(ctx, spec)
-		out.Duration, out.Signal, out.OutputTail, out.LogFile = pr.Duration, pr.Signal, pr.Tail, pr.LogFile
-		if pr.ExitCode >= 0 && !pr.FinishedByMarker {
-			code := pr.ExitCode
-			out.ExitCode = &code
+	if err := r.checkFence(ctx, lease, g.ID, fc); err != nil {
+		if aerr := r.store.Abandon(context.WithoutCancel(ctx), att.ID); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("give up the claim: %w", aerr))
 		}
-		res.Duration, res.Signal, res.Tail, res.LogFile, res.ExitCode = pr.Duration, pr.Signal, pr.Tail, pr.LogFile, out.ExitCode
-		switch {
-		case errors.Is(runErr, process.ErrInterrupted):
-			out.Status, out.Reason = history.Interrupted, "interrupted by a signal to relmig"
+		return res, fmt.Errorf("%s not started: %w", g.ID, err)
+	}
+
+	// The script stops when the lease is lost: a successor may record it
+	// as interrupted, and must find it dead.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if lease != nil {
+		go func() {
+			select {
+			case <-lease.Lost():
+				stop(lease.Err())
+			case <-runCtx.Done():
+			}
+		}()
+	}
+	out := history.Outcome{Status: history.Succeeded}
+	pr, runErr := process.Run(runCtx, spec)
+	out.Duration, out.Signal, out.OutputTail, out.LogFile = pr.Duration, pr.Signal, pr.Tail, pr.LogFile
+	if pr.ExitCode >= 0 && !pr.FinishedByMarker {
+		code := pr.ExitCode
+		out.ExitCode = &code
+	}
+	res.Duration, res.Signal, res.Tail, res.LogFile, res.ExitCode = pr.Duration, pr.Signal, pr.Tail, pr.LogFile, out.ExitCode
+	res.OutputErr = pr.OutputErr
+	switch {
+	case errors.Is(runErr, process.ErrInterrupted):
+		out.Status = history.Interrupted
+		if cause := context.Cause(runCtx); errors.Is(cause, history.ErrLeaseLost) {
+			out.Reason = "stopped because the run lost its lock: " + cause.Error()
+			res.Err = fmt.Errorf("%s interrupted: %w", g.ID, cause)
+		} else {
+			out.Reason = "interrupted by a signal to relmig"
 			res.Err = fmt.Errorf("%s interrupted: %w", g.ID, context.Canceled)
-		case runErr != nil:
-			out.Status, out.Reason = history.Failed, runErr.Error()
-			res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, runErr)
-		default:
-			if pr.FinishedByMarker {
-				out.Reason = "done marker printed; stopped after the grace period"
-			}
-			// The script already finished: a Ctrl-C now must not turn
-			// its success into a failed post check, so the checks run to
-			// completion (bounded) regardless.
-			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
-			err := r.post(pctx, g)
-			cancel()
-			if err != nil {
-				out.Status, out.Reason = history.Failed, err.Error()
-				res.Err = fmt.Errorf("%w: %v", ErrMigrationFailed, err)
-			}
+		}
+	case runErr != nil:
+		out.Status, out.Reason = history.Failed, runErr.Error()
+		res.Err = &ScriptError{ID: g.ID, Release: e.Release.String(), ExitCode: pr.ExitCode, Tail: pr.Tail, Err: runErr}
+	default:
+		if pr.FinishedByMarker {
+			out.Reason = "done marker printed; stopped after the grace period"
+		}
+		// The script already finished: a Ctrl-C now must not turn
+		// its success into a failed post check, so the checks run to
+		// completion (bounded) regardless.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+		err := r.post(pctx, g)
+		cancel()
+		if err != nil {
+			out.Status, out.Reason = history.Failed, err.Error()
+			res.Err = &ScriptError{ID: g.ID, Release: e.Release.String(), ExitCode: pr.ExitCode, Tail: pr.Tail, Err: err}
 		}
 	}
 	res.Status = out.Status
 	// Recorded even when the run was cancelled: the outcome must not be
 	// lost to the Ctrl-C that caused it.
-	if _, err := r.store.Finish(context.WithoutCancel(ctx), att.ID, out); err != nil {
-		return res, fmt.Errorf("record outcome of %s (%s): %w", g.ID, out.Status, err)
+	if err := r.finish(context.WithoutCancel(ctx), att, out); err != nil {
+		return res, err
 	}
 	return res, nil
+}
+
+// checkFence is step 3 of runOne: after the claim, the lease must still be
+// this run's, and the migration must not have ended an attempt since the
+// plan was made (nor be applied at all).
+func (r *Runner) checkFence(ctx context.Context, lease *history.Lease, id string, fc fence) error {
+	var leaseErr error
+	done := make(chan struct{})
+	if lease != nil {
+		go func() {
+			defer close(done)
+			leaseErr = lease.Verify(ctx)
+		}()
+	} else {
+		close(done)
+	}
+	latest, err := r.store.LatestEnded(ctx, id)
+	<-done
+	if leaseErr != nil {
+		return leaseErr
+	}
+	if err != nil {
+		return fmt.Errorf("re-read its history after claiming it: %w", err)
+	}
+	switch {
+	case latest != nil && latest.Status.Applied():
+		return &StaleError{ID: id, Latest: *latest}
+	case fc.known && (latest == nil && fc.expect != "" || latest != nil && latest.ID != fc.expect):
+		l := history.Entry{}
+		if latest != nil {
+			l = *latest
+		}
+		return &StaleError{ID: id, Latest: l}
+	}
+	if lease != nil {
+		// The reads took time: the start must still fall inside the lease.
+		return lease.Valid()
+	}
+	return nil
+}
+
+// outcomeRetry is how long an outcome write is retried: about one default
+// lease, long enough to ride out a failover or a short network blip.
+const outcomeRetry = 30 * time.Second
+
+// finish records the outcome of att, retrying passing failures with
+// backoff; when it gives up, the *OutcomeError names the `relmig mark`
+// command that records what happened by hand.
+func (r *Runner) finish(ctx context.Context, att history.Attempt, out history.Outcome) error {
+	limit := r.opts.OutcomeRetry
+	if limit <= 0 {
+		limit = outcomeRetry
+	}
+	deadline := time.Now().Add(limit)
+	pause := 50 * time.Millisecond
+	for {
+		_, err := r.store.Finish(ctx, att.ID, out)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, history.ErrNotRunning) || errors.Is(err, history.ErrInvalid) || errors.Is(err, history.ErrNotFound) || time.Now().Add(pause).After(deadline) {
+			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: err}
+		}
+		time.Sleep(pause)
+		pause = min(pause*2, 2*time.Second)
+	}
+}
+
+// notStarted wraps a failure that kept a migration's script from starting.
+func notStarted(id string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrNotStarted, id, err)
 }
 
 func (r *Runner) post(ctx context.Context, g *releasemap.Migration) error {

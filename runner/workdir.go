@@ -12,9 +12,12 @@ import (
 	"github.com/relmig/relmig/runner/process"
 )
 
-// setupDone marks a checkout whose setup succeeded; it holds the setup
-// command, so a changed command runs again.
-const setupDone = ".relmig-setup-done"
+// setupDone ends the name of the file that marks a checkout whose setup
+// succeeded; it holds the setup command, so a changed command runs again.
+// It lives beside the checkout, not in it: the exported tree is the
+// application's, and a file (or symlink) of that name in it must neither
+// fake a finished setup nor redirect relmig's write.
+const setupDone = ".setup-done"
 
 // prepare returns the working directory and the script's path for a
 // migration. With workdir: release (or for a script a later release
@@ -44,10 +47,7 @@ func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, set
 	dest := filepath.Join(r.opts.CacheDir, "checkouts", safeName(tag))
 	if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
 		r.emit(Event{Kind: EventSetup, Entry: e, Note: "exporting " + tag})
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			return "", fmt.Errorf("checkout of %s: %w", tag, err)
-		}
-		if err := r.opts.Export(ctx, tag, dest); err != nil {
+		if err := r.export(ctx, tag, dest); err != nil {
 			return "", fmt.Errorf("checkout of %s: %w", tag, err)
 		}
 	} else if err != nil {
@@ -56,7 +56,7 @@ func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, set
 	if setup == "" {
 		return dest, nil
 	}
-	marker := filepath.Join(dest, setupDone)
+	marker := dest + setupDone
 	if prev, err := os.ReadFile(marker); err == nil && string(prev) == setup {
 		return dest, nil
 	}
@@ -82,4 +82,30 @@ func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, set
 		return "", fmt.Errorf("setup: record success: %w", err)
 	}
 	return dest, nil
+}
+
+// export writes tag's tree to dest all or nothing: into a fresh folder
+// beside it, renamed into place once complete, so that an export cut short
+// (a crash, a full disk) is never taken for a checkout, and two runs
+// exporting at once do not write into one folder.
+func (r *Runner) export(ctx context.Context, tag, dest string) error {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), filepath.Base(dest)+".export-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // gone after the rename; what is left otherwise
+	tree := filepath.Join(tmp, "tree")
+	if err := r.opts.Export(ctx, tag, tree); err != nil {
+		return err
+	}
+	if err := os.Rename(tree, dest); err != nil {
+		if _, serr := os.Stat(dest); serr == nil {
+			return nil // another run finished the same export first
+		}
+		return err
+	}
+	return nil
 }

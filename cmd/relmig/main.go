@@ -18,7 +18,14 @@ var version string
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (a closed terminal or SSH session) stops a run the way SIGTERM
+	// does, with the attempt recorded and the lock released.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// A closed stdout or stderr (`relmig up --apply | head`, a dropped
+	// session) must not kill a run mid-migration: with SIGPIPE ignored a
+	// write to it fails with EPIPE, which output writers tolerate, and the
+	// run goes on to record its outcomes and release the lock.
+	signal.Ignore(syscall.SIGPIPE)
 	go func() {
 		// The first signal cancels the run: the script's process group is
 		// stopped, the attempt recorded as interrupted, the lock released.
@@ -27,7 +34,7 @@ func main() {
 		cancel()
 		// The second exits at once, skipping that cleanup.
 		<-sigs
-		fmt.Fprintln(os.Stderr, "relmig: exiting without cleanup")
+		fmt.Fprintln(os.Stderr, "relmig: exiting without cleanup (a running script is stopped by its guard)")
 		os.Exit(130)
 	}()
 	code := root.System(ctx, version)

@@ -37,6 +37,10 @@ func Run(t *testing.T, newStore func(t *testing.T) history.Store) {
 		{"Latest", testLatest},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"CancelledContext", testCancelledContext},
+		{"ClaimOnePerMigration", testClaimOnePerMigration},
+		{"ClaimRace", testClaimRace},
+		{"Abandon", testAbandon},
+		{"LatestEnded", testLatestEnded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -524,5 +528,116 @@ func testCancelledContext(t *testing.T, s history.Store) {
 	}
 	if n := count(t, s); n != 0 {
 		t.Fatalf("a cancelled Begin wrote %d records", n)
+	}
+}
+
+func testClaimOnePerMigration(t *testing.T, s history.Store) {
+	a := mustBegin(t, s, base("m.ts", "run-1"))
+	_, err := s.Begin(ctx(t), base("m.ts", "run-2"))
+	var ce *history.ClaimedError
+	if !errors.As(err, &ce) || !errors.Is(err, history.ErrClaimed) || ce.Holder.ID != a.ID || ce.Holder.RunID != "run-1" {
+		t.Fatalf("second Begin of a running migration: err = %v, want *ClaimedError naming %s", err, a.ID)
+	}
+	// Another migration is not affected.
+	mustBegin(t, s, base("other.ts", "run-2"))
+	// The claim ends with the attempt; the next attempt may claim again.
+	mustFinish(t, s, a.ID, history.Failed)
+	b := mustBegin(t, s, base("m.ts", "run-2"))
+	if _, err := s.InterruptRunning(ctx(t), "run-2", "dead"); err != nil {
+		t.Fatalf("InterruptRunning: %v", err)
+	}
+	c := mustBegin(t, s, base("m.ts", "run-3"))
+	if c.ID == b.ID {
+		t.Fatal("a new claim reused an attempt id")
+	}
+	if n := count(t, s); n != 4 {
+		t.Fatalf("%d records, want 4 (the refused Begin writes none)", n)
+	}
+}
+
+func testClaimRace(t *testing.T, s history.Store) {
+	const contenders = 12
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, claimed := 0, 0
+	var other []error
+	start := make(chan struct{})
+	for i := range contenders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := s.Begin(ctx(t), base("race.ts", fmt.Sprintf("run-%d", i)))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, history.ErrClaimed):
+				claimed++
+			default:
+				other = append(other, err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if len(other) > 0 {
+		t.Fatalf("unexpected errors: %v", other)
+	}
+	if won != 1 || claimed != contenders-1 {
+		t.Fatalf("%d claims won and %d refused, want exactly 1 and %d", won, claimed, contenders-1)
+	}
+}
+
+func testAbandon(t *testing.T, s history.Store) {
+	a := mustBegin(t, s, base("m.ts", "run-1"))
+	if err := s.Abandon(ctx(t), a.ID); err != nil {
+		t.Fatalf("Abandon: %v", err)
+	}
+	if _, err := s.Get(ctx(t), a.ID); !errors.Is(err, history.ErrNotFound) {
+		t.Fatalf("Get after Abandon: err = %v, want ErrNotFound", err)
+	}
+	if err := s.Abandon(ctx(t), a.ID); !errors.Is(err, history.ErrNotFound) {
+		t.Fatalf("second Abandon: err = %v, want ErrNotFound", err)
+	}
+	all, err := s.Latest(ctx(t))
+	if err != nil || len(all) != 0 {
+		t.Fatalf("Latest after Abandon = %v, %v; want nothing", all, err)
+	}
+	// The claim is free again, and a finished record cannot be abandoned.
+	b := mustBegin(t, s, base("m.ts", "run-2"))
+	mustFinish(t, s, b.ID, history.Succeeded)
+	if err := s.Abandon(ctx(t), b.ID); !errors.Is(err, history.ErrNotFound) {
+		t.Fatalf("Abandon of an ended record: err = %v, want ErrNotFound", err)
+	}
+	if n := count(t, s); n != 1 {
+		t.Fatalf("%d records, want 1", n)
+	}
+}
+
+func testLatestEnded(t *testing.T, s history.Store) {
+	if e, err := s.LatestEnded(ctx(t), "m.ts"); err != nil || e != nil {
+		t.Fatalf("LatestEnded with no record = %+v, %v; want nil", e, err)
+	}
+	a := mustBegin(t, s, base("m.ts", "run-1"))
+	if e, err := s.LatestEnded(ctx(t), "m.ts"); err != nil || e != nil {
+		t.Fatalf("LatestEnded with only a running record = %+v, %v; want nil", e, err)
+	}
+	fa := mustFinish(t, s, a.ID, history.Failed)
+	if e, err := s.LatestEnded(ctx(t), "m.ts"); err != nil || e == nil || *e != fa.Entry() {
+		t.Fatalf("LatestEnded = %+v, %v; want %+v", e, err, fa.Entry())
+	}
+	m := base("m.ts", "run-2")
+	m.Status, m.Reason = history.Skipped, "checked by hand"
+	rec, err := s.Record(ctx(t), m)
+	if err != nil {
+		t.Fatalf("Record: %v", err)
+	}
+	if e, err := s.LatestEnded(ctx(t), "m.ts"); err != nil || e == nil || *e != rec[0].Entry() {
+		t.Fatalf("LatestEnded after a mark = %+v, %v; want %+v", e, err, rec[0].Entry())
+	}
+	if e, _ := s.LatestEnded(ctx(t), "other.ts"); e != nil {
+		t.Fatalf("LatestEnded of another migration = %+v", e)
 	}
 }

@@ -15,6 +15,11 @@ var ErrTimeout = errors.New("timed out")
 // test for it with errors.Is.
 var ErrInterrupted = errors.New("interrupted")
 
+// ErrNotStarted is wrapped by the error of a command that never started:
+// it is incomplete, its program is not found, its log file cannot be
+// written, or the system refused to start it. Nothing ran.
+var ErrNotStarted = errors.New("not started")
+
 // ExitError reports a command that started but did not finish successfully:
 // it exited non-zero, died of a signal, timed out or was interrupted. It
 // carries the facts a history record needs; the full picture, including the

@@ -83,6 +83,9 @@ type Spec struct {
 	Redact []string
 	// Command builds the command; nil means exec.CommandContext.
 	Command CommandFunc
+	// Guard, when set, is told the command's process group while it runs,
+	// so that the group is stopped even if relmig is killed.
+	Guard *Guard
 }
 
 // Result is what happened to a command. Run returns it complete, also along
@@ -140,7 +143,7 @@ func (r Result) String() string {
 func Run(ctx context.Context, spec Spec) (Result, error) {
 	res := Result{ExitCode: -1}
 	if err := spec.normalize(); err != nil {
-		return res, err
+		return res, fmt.Errorf("%w: %w", ErrNotStarted, err)
 	}
 	if ctx.Err() != nil {
 		res.Interrupted = true
@@ -148,12 +151,12 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	}
 	name, err := lookPath(spec.Argv[0], spec.Env)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("%w: %w", ErrNotStarted, err)
 	}
 	var logf *os.File
 	if spec.LogFile != "" {
 		if logf, err = openLog(spec.LogFile); err != nil {
-			return res, err
+			return res, fmt.Errorf("%w: %w", ErrNotStarted, err)
 		}
 		defer logf.Close() // for the early returns; closed and checked below
 		res.LogFile = spec.LogFile
@@ -182,9 +185,17 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 			res.Interrupted = true
 			return res, fmt.Errorf("%s not started: %w", spec.Argv[0], ErrInterrupted)
 		}
-		return res, fmt.Errorf("start %s: %w", spec.Argv[0], err)
+		return res, fmt.Errorf("%w: start %s: %w", ErrNotStarted, spec.Argv[0], err)
 	}
 	pid := cmd.Process.Pid
+	if spec.Guard != nil {
+		// A guard that is gone cannot stop the group if relmig dies; the
+		// script runs anyway, and the loss is reported with the output.
+		if err := spec.Guard.watch(pid); err != nil {
+			res.OutputErr = err
+		}
+		defer func() { _ = spec.Guard.watch(0) }()
+	}
 	// The child holds its own copy of the write end; ours must go, or the
 	// reader would never see the end of the output.
 	pw.Close()
@@ -226,7 +237,7 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 			closeErr = fmt.Errorf("close log file: %w", err)
 		}
 	}
-	res.OutputErr = errors.Join(outputErr(sk, readErr), closeErr)
+	res.OutputErr = errors.Join(res.OutputErr, outputErr(sk, readErr), closeErr)
 
 	st := cmd.ProcessState
 	if st == nil {
@@ -312,6 +323,31 @@ func prepare(cmd *exec.Cmd, spec Spec, out *os.File, g *group) {
 	// exec kills the leader itself if it is still running this long after
 	// the context ended; the group's own SIGKILL normally comes first.
 	cmd.WaitDelay = spec.Grace + time.Second
+}
+
+// Preflight checks, without running anything, what Run would otherwise
+// find out only when starting the command: the spec is complete, the
+// program is found, and the log file can be written (it is created, with
+// its folders). A caller that records attempts calls it first, so that a
+// command that could not start is never recorded as a failed run.
+// Errors: wrapping ErrNotStarted.
+func Preflight(spec Spec) error {
+	if err := spec.normalize(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotStarted, err)
+	}
+	if _, err := lookPath(spec.Argv[0], spec.Env); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotStarted, err)
+	}
+	if spec.LogFile != "" {
+		f, err := openLog(spec.LogFile)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrNotStarted, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("%w: close log file: %w", ErrNotStarted, err)
+		}
+	}
+	return nil
 }
 
 func (s *Spec) normalize() error {

@@ -104,11 +104,11 @@ func ExitCodeOf(err error) cmdutil.ExitCode {
 		return cmdutil.ExitUsage
 	case errors.Is(err, context.Canceled):
 		return cmdutil.ExitCanceled
-	case errors.Is(err, plan.ErrRefused):
+	case errors.Is(err, plan.ErrRefused), errors.Is(err, runner.ErrStale):
 		return cmdutil.ExitRefused
-	case errors.Is(err, history.ErrLockHeld):
+	case errors.Is(err, history.ErrLockHeld), errors.Is(err, history.ErrLeaseLost), errors.Is(err, history.ErrClaimed):
 		return cmdutil.ExitLocked
-	case errors.Is(err, runner.ErrMigrationFailed):
+	case errors.Is(err, runner.ErrMigrationFailed), errors.Is(err, runner.ErrNotStarted):
 		return cmdutil.ExitFailed
 	}
 	return cmdutil.ExitError

@@ -22,6 +22,13 @@ import (
 	"github.com/relmig/relmig/runner"
 )
 
+// The bounds of --lease: under 5s a loaded host misses renewals, over an
+// hour a crashed run blocks the next one for too long.
+const (
+	minLease = 5 * time.Second
+	maxLease = time.Hour
+)
+
 // Options are the inputs of `up`.
 type Options struct {
 	F        *cmdutil.Factory
@@ -31,6 +38,7 @@ type Options struct {
 	WaitLock time.Duration
 	Lease    time.Duration
 	Retry    []string
+	Accept   []string
 	Strict   bool
 	CacheDir string
 	LogDir   string
@@ -70,6 +78,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.DurationVar(&opts.WaitLock, "wait-lock", 0, "wait this long for another run's lock instead of exiting 4")
 	fl.DurationVar(&opts.Lease, "lease", history.DefaultLeaseDuration, "lock lease; renewed every third of it while running")
 	fl.StringArrayVar(&opts.Retry, "retry", nil, "run this failed or interrupted non-idempotent migration again (after checking the data); repeatable")
+	fl.StringArrayVar(&opts.Accept, "accept-changed", nil, "run this migration although its content differs from the map's sha256 (after checking the change); repeatable")
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings (changed scripts, unknown ids, out-of-order) as refusals")
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "where release checkouts are kept (default: the user cache folder/relmig)")
 	fl.StringVar(&opts.LogDir, "log-dir", "", "where each attempt's full output is written (default: CACHE-DIR/logs)")
@@ -113,6 +122,14 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if opts.WaitLock < 0 {
 		return cmdutil.Usagef("--wait-lock %s: must not be negative", opts.WaitLock)
+	}
+	if opts.Lease < minLease || opts.Lease > maxLease {
+		return cmdutil.Usagef("--lease %s: must be between %s and %s", opts.Lease, minLease, maxLease)
+	}
+	for _, id := range opts.Accept {
+		if _, ok := seq.Lookup(id); !ok {
+			return cmdutil.Usagef("--accept-changed %s: no such migration in the map", id)
+		}
 	}
 	db, err := f.Connect(ctx, opts.DB)
 	if err != nil {
@@ -231,7 +248,7 @@ func (u *up) apply(ctx context.Context) error {
 	}
 
 	fmt.Fprintf(f.IO.ErrOut, "run %s: %s to %s\n", runID, cmdutil.Plural(len(res.Plan), "migration"), res.Target)
-	applied, runErr := r.Apply(ctx, lease, res.Plan)
+	applied, runErr := r.ApplyPlan(ctx, lease, res)
 	var pe *runner.PartialError
 	results := applied
 	if errors.As(runErr, &pe) {
@@ -306,7 +323,7 @@ func (u *up) runner(runID string, actor history.Actor) (*runner.Runner, error) {
 		URI: u.db.URI, DB: u.db.Database.Name(), Redact: u.db.Secrets,
 		RepoRoot: repo, Dir: u.m.Dir, CacheDir: checkouts, LogDir: logs,
 		Env: f.Environ(), RunID: runID, Target: u.targetName(), Actor: actor,
-		Live: f.IO.ErrOut, Events: progress(f),
+		Live: f.IO.ErrOut, Events: progress(f), AcceptChanged: u.opts.Accept, OrphanWait: u.opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
 		},

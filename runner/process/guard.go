@@ -1,0 +1,177 @@
+package process
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// GuardMarker is the name a guard process runs under (its $0), so that a
+// later run can tell a live guard from an unrelated process that reused
+// its pid (see GuardAlive).
+const GuardMarker = "relmig-guard"
+
+// guardScript is the guard's program. It reads process group ids from
+// stdin, one per line, and remembers the last ("0": none). Its stdin is a
+// pipe whose only writer is relmig: when relmig dies, however it dies
+// (SIGKILL included), the kernel closes the pipe, the read loop ends, and
+// the guard stops the group that was under way the way Run does, SIGTERM
+// and then SIGKILL after the grace period ($1 tenths of a second), and
+// waits for the group to be gone. It ignores the signals a terminal or a
+// closing session sends, so that it outlives relmig; relmig ends it by
+// writing "0" and closing the pipe.
+const guardScript = `trap '' HUP INT TERM PIPE QUIT
+pg=0
+while read -r next; do pg=$next; done
+case $pg in ''|*[!0-9]*|0|1) exit 0;; esac
+kill -TERM -"$pg" 2>/dev/null || exit 0
+n=0
+while kill -0 -"$pg" 2>/dev/null; do
+	n=$((n+1))
+	if [ "$n" -ge "$1" ]; then kill -KILL -"$pg" 2>/dev/null; fi
+	sleep 0.1
+done
+`
+
+// Guard is a small watchdog process that makes a script die with the
+// relmig that started it: a script runs in a process group of its own (so
+// a signal reaches its grandchildren), which also means nothing kills it
+// when relmig is killed with SIGKILL. The guard does. One guard serves a
+// whole run; Run tells it each script's group as it starts. It runs
+// /bin/sh, in a process group of its own.
+type Guard struct {
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	w   *os.File
+	err error // the first failed write: the guard is gone
+}
+
+// StartGuard starts a guard that gives a group grace between SIGTERM and
+// SIGKILL (zero means DefaultGrace).
+func StartGuard(grace time.Duration) (*Guard, error) {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start guard: %w", err)
+	}
+	ticks := strconv.Itoa(int(max(grace/(100*time.Millisecond), 1)))
+	cmd := exec.Command("/bin/sh", "-c", guardScript, GuardMarker, ticks)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("start guard: %w", err)
+	}
+	r.Close()
+	return &Guard{cmd: cmd, w: w}, nil
+}
+
+// PID is the guard's process id, recorded on each running attempt so that
+// a run taking over on the same host can wait for it (GuardAlive).
+func (g *Guard) PID() int { return g.cmd.Process.Pid }
+
+// watch makes pgid the group to stop if relmig dies; 0 clears it.
+func (g *Guard) watch(pgid int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err != nil {
+		return g.err
+	}
+	if _, err := fmt.Fprintf(g.w, "%d\n", pgid); err != nil {
+		g.err = fmt.Errorf("guard process %d is gone: %w", g.PID(), err)
+		return g.err
+	}
+	return nil
+}
+
+// Close ends the guard without stopping anything and waits for it.
+func (g *Guard) Close() error {
+	werr := g.watch(0)
+	g.mu.Lock()
+	cerr := g.w.Close()
+	g.mu.Unlock()
+	err := g.cmd.Wait()
+	if werr != nil {
+		return werr
+	}
+	return errors.Join(cerr, err)
+}
+
+// GuardAlive reports whether pid is a live guard process on this host that
+// was started no later than before (the start of the attempt it guarded).
+// On Linux it reads the process's command line and start time, so a pid
+// reused by another program, or by a later run's guard, does not count;
+// elsewhere any live process with that pid counts, which errs on the side
+// of waiting.
+func GuardAlive(pid int, before time.Time) bool {
+	if pid <= 1 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	cmdline, err := os.ReadFile(dir + "/cmdline")
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist) || !procMounted()
+	}
+	if !bytes.Contains(cmdline, []byte("\x00"+GuardMarker+"\x00")) {
+		return false
+	}
+	if started, ok := procStart(dir); ok && started.After(before.Add(time.Second)) {
+		return false // a later guard that reused the pid
+	}
+	return true
+}
+
+func procMounted() bool {
+	_, err := os.Stat("/proc/self/cmdline")
+	return err == nil
+}
+
+// procStart is when the process of /proc dir started, from its stat file
+// (field 22, clock ticks since boot, at the usual 100 per second) and the
+// boot time in /proc/stat.
+func procStart(dir string) (time.Time, bool) {
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return time.Time{}, false
+	}
+	// The command name (field 2) may hold spaces; fields count from after it.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return time.Time{}, false
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	if len(fields) < 20 {
+		return time.Time{}, false
+	}
+	ticks, err := strconv.ParseInt(fields[19], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	sys, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, line := range strings.Split(string(sys), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			boot, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, false
+			}
+			return time.Unix(boot, 0).Add(time.Duration(ticks) * time.Second / 100), true
+		}
+	}
+	return time.Time{}, false
+}
