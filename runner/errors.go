@@ -30,9 +30,10 @@ type ScriptError struct {
 	Err      error
 }
 
-// Error says what failed, in one line.
+// Error says how it failed, in one line; the Result it belongs to names
+// the migration.
 func (e *ScriptError) Error() string {
-	return fmt.Sprintf("%s: %s: %v", ErrMigrationFailed, e.ID, e.Err)
+	return fmt.Sprintf("%s: %v", ErrMigrationFailed, e.Err)
 }
 
 // Unwrap returns ErrMigrationFailed and the cause.

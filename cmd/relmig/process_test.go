@@ -420,7 +420,7 @@ sleep 300
 `,
 	})
 	cache := filepath.Join(a.dir, "cache")
-	up := []string{"up", "--apply", "--lease", "2s", "--cache-dir", cache}
+	up := []string{"up", "--apply", "--lease", "5s", "--cache-dir", cache}
 
 	// Run 1 dies in idem.sh; its script dies with it (as in a container).
 	run1 := a.start(up...)
