@@ -29,7 +29,7 @@ func (r *Runner) waitForOrphans(ctx context.Context) error {
 	}
 	var live []history.Attempt
 	for _, a := range recent {
-		if a.By.Host == host && a.GuardPID > 0 && a.RunID != r.opts.RunID {
+		if a.By.Host == host && a.RunID != r.opts.RunID {
 			live = append(live, a)
 		}
 	}
@@ -39,7 +39,7 @@ func (r *Runner) waitForOrphans(ctx context.Context) error {
 	}
 	deadline := time.Now().Add(wait)
 	for _, a := range live {
-		for process.GuardAlive(a.GuardPID, a.StartedAt) {
+		for orphanAlive(a) {
 			if time.Now().After(deadline) {
 				return &OrphanError{Attempt: a}
 			}
@@ -51,4 +51,14 @@ func (r *Runner) waitForOrphans(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// orphanAlive reports whether a process of attempt a still runs on this
+// host: precisely, by its environment, where the process table allows;
+// otherwise while its guard lives.
+func orphanAlive(a history.Attempt) bool {
+	if alive, checked := process.AttemptAlive(a.ID); checked {
+		return alive
+	}
+	return process.GuardAlive(a.GuardPID, a.StartedAt)
 }

@@ -342,6 +342,7 @@ func (r *Runner) runOne(ctx context.Context, lease *history.Lease, guard *proces
 		return res, fmt.Errorf("claim %s (not started): %w", g.ID, err)
 	}
 	res.AttemptID = att.ID
+	spec.Env = append(spec.Env, process.AttemptEnv+"="+att.ID)
 	if err := r.checkFence(ctx, lease, g.ID, fc); err != nil {
 		if aerr := r.store.Abandon(context.WithoutCancel(ctx), att.ID); aerr != nil {
 			err = errors.Join(err, fmt.Errorf("give up the claim: %w", aerr))

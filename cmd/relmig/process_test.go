@@ -134,13 +134,19 @@ type proc struct {
 	code           int
 }
 
+// command is relmig args, to run in the application folder.
+func (a *app) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(relmigBinary(a.t), args...)
+	cmd.Dir = a.dir
+	cmd.Env = append(os.Environ(), "MONGODB_URI="+a.uri, "MARKS="+a.marks, "RELMIG_MAP=", "NODE_OPTIONS=")
+	return cmd
+}
+
 // start runs relmig args in the application folder.
 func (a *app) start(args ...string) *proc {
 	a.t.Helper()
 	p := &proc{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(relmigBinary(a.t), args...)
-	p.cmd.Dir = a.dir
-	p.cmd.Env = append(os.Environ(), "MONGODB_URI="+a.uri, "MARKS="+a.marks, "RELMIG_MAP=", "NODE_OPTIONS=")
+	p.cmd = a.command(args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		a.t.Fatal(err)

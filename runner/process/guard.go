@@ -175,3 +175,34 @@ func procStart(dir string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// AttemptEnv is the environment variable that carries a running attempt's
+// id into its script and everything the script starts; AttemptAlive finds
+// the attempt's processes by it.
+const AttemptEnv = "RELMIG_ATTEMPT_ID"
+
+// AttemptAlive reports whether a process of attempt id still runs on this
+// host: one whose environment has AttemptEnv=id. checked is false when the
+// process table cannot be read this way (no /proc), and the caller must
+// fall back to GuardAlive. Processes of other users whose environment is
+// not readable are not counted: relmig runs scripts as its own user.
+func AttemptAlive(id string) (alive, checked bool) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil || !procMounted() {
+		return false, false
+	}
+	want := []byte(AttemptEnv + "=" + id + "\x00")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil {
+			continue
+		}
+		if bytes.HasPrefix(env, want) || bytes.Contains(env, append([]byte("\x00"), want...)) {
+			return true, true
+		}
+	}
+	return false, true
+}
