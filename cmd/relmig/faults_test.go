@@ -139,7 +139,7 @@ if [ ! -f "$MARKS/stopped" ]; then echo $PPID > "$MARKS/stopped"; kill -STOP $PP
 func TestScriptDiesWithRelmig(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "", map[string]string{
-		"releasemap.yaml": "relmig: 1\ndir: migrations\nrunner:\n  command: \"sh {path}\"\nreleases:\n  - version: v1.0.0\n    migrations:\n      - id: slow.sh\n",
+		"releasemap.yaml":    "relmig: 1\ndir: migrations\nrunner:\n  command: \"sh {path}\"\nreleases:\n  - version: v1.0.0\n    migrations:\n      - id: slow.sh\n",
 		"migrations/slow.sh": slowScript,
 	})
 	p := a.start("up", "--apply", "--cache-dir", filepath.Join(a.dir, "cache"))
@@ -157,7 +157,7 @@ func TestScriptDiesWithRelmig(t *testing.T) {
 func TestHangupCleansUp(t *testing.T) {
 	t.Parallel()
 	a := newApp(t, "", map[string]string{
-		"releasemap.yaml": "relmig: 1\ndir: migrations\nrunner:\n  command: \"sh {path}\"\nreleases:\n  - version: v1.0.0\n    migrations:\n      - id: slow.sh\n      - id: after.sh\n",
+		"releasemap.yaml":     "relmig: 1\ndir: migrations\nrunner:\n  command: \"sh {path}\"\nreleases:\n  - version: v1.0.0\n    migrations:\n      - id: slow.sh\n      - id: after.sh\n",
 		"migrations/slow.sh":  slowScript,
 		"migrations/after.sh": markScript,
 	})
