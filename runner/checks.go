@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,8 +49,33 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 				out = append(out, plan.Finding{ID: g.ID, Reason: fmt.Sprintf("pre check %d: %v", i+1, err)})
 			}
 		}
+		if f, ok := r.contentChanged(e); ok {
+			out = append(out, f)
+		}
 	}
 	return out
+}
+
+// contentChanged compares a script that can be read without preparing
+// anything (from the repository, or from a checkout already in the cache)
+// with the map's sha256, so that the dry run reports what --apply would
+// refuse. A checkout not exported yet is compared when it is, before the
+// script starts (runOne).
+func (r *Runner) contentChanged(e releasemap.RangeEntry) (plan.Finding, bool) {
+	g := e.Migration
+	if g.SHA256 == "" || slices.Contains(r.opts.AcceptChanged, g.ID) {
+		return plan.Finding{}, false
+	}
+	script, ok := r.scriptPath(e, g.Effective(r.seq.Runner))
+	if !ok {
+		return plan.Finding{}, false
+	}
+	got, err := fileHash(script)
+	if err != nil || got == g.SHA256 {
+		return plan.Finding{}, false // a missing file is reported when it is prepared
+	}
+	ce := ChangedError{ID: g.ID, Path: script, Want: g.SHA256, Got: got}
+	return plan.Finding{ID: g.ID, Reason: strings.TrimPrefix(ce.Error(), g.ID+": ")}, true
 }
 
 func (r *Runner) reachable(ctx context.Context, id, tmpl string, vars process.Vars) []plan.Finding {

@@ -40,6 +40,21 @@ func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s release
 	return work, script, nil
 }
 
+// scriptPath is where the script of e is, when that is known without
+// exporting or setting up anything: in the repository, or in a checkout
+// already exported.
+func (r *Runner) scriptPath(e releasemap.RangeEntry, s releasemap.Runner) (string, bool) {
+	g := e.Migration
+	work := r.opts.RepoRoot
+	if tag := r.seq.Tag(e.Release); (s.Workdir == "release" || g.RemovedIn != "") && tag != "" {
+		work = filepath.Join(r.opts.CacheDir, "checkouts", safeName(tag))
+		if _, err := os.Stat(work); err != nil {
+			return "", false
+		}
+	}
+	return filepath.Join(work, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath())), true
+}
+
 func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, setup string) (string, error) {
 	if r.opts.Export == nil {
 		return "", errors.New("workdir release: no way to export releases was configured")

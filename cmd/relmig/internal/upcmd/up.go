@@ -159,8 +159,9 @@ func (u *up) dryRun(ctx context.Context) error {
 		return err
 	}
 	doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), DryRun: true, Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}}
-	// Requirements are checked here too, so the dry run already tells an
-	// operator what --apply would refuse; they do not change the exit code.
+	// Requirements are checked here too, so the dry run tells an operator
+	// what --apply would refuse, and exits 3 when it would: a pipeline can
+	// gate on the dry run.
 	if len(res.Plan) > 0 {
 		r, err := u.runner("dry-run", history.Actor{})
 		if err != nil {
@@ -178,11 +179,23 @@ func (u *up) dryRun(ctx context.Context) error {
 		for _, fnd := range doc.Requirements {
 			fmt.Fprintf(u.f.IO.ErrOut, "not met: %s (--apply would refuse)\n", fnd)
 		}
-		if len(res.Plan) > 0 && res.Err() == nil {
+		if len(res.Plan) > 0 && res.Err() == nil && len(doc.Requirements) == 0 {
 			fmt.Fprintln(u.f.IO.ErrOut, "dry run: nothing ran; pass --apply to run the plan")
 		}
 	}
-	return refused(res.Err())
+	err = res.Err()
+	if err == nil && len(doc.Requirements) > 0 {
+		err = &runner.RequirementsError{Failures: doc.Requirements}
+	}
+	if err != nil && !u.f.JSON() {
+		fmt.Fprintf(u.f.IO.ErrOut, "dry run: --apply would refuse (%s); nothing ran\n", cmdutil.Plural(refusalCount(res, doc), "reason"))
+	}
+	return refused(err)
+}
+
+// refusalCount is how many reasons refuse the plan, requirements included.
+func refusalCount(res *plan.Result, doc Result) int {
+	return len(res.Refusals) + len(doc.Requirements)
 }
 
 func (u *up) apply(ctx context.Context) error {
@@ -222,6 +235,9 @@ func (u *up) apply(ctx context.Context) error {
 	doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}, RunID: runID}
 	if err := res.Err(); err != nil {
 		_ = u.render(res, doc)
+		if !f.JSON() {
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s); nothing ran\n", cmdutil.Plural(len(res.Refusals), "reason"))
+		}
 		return refused(err)
 	}
 	if len(res.Plan) == 0 {
@@ -241,6 +257,7 @@ func (u *up) apply(ctx context.Context) error {
 			for _, fnd := range re.Failures {
 				fmt.Fprintf(f.IO.ErrOut, "not met: %s\n", fnd)
 			}
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s not met); nothing ran\n", cmdutil.Plural(len(re.Failures), "requirement"))
 		}
 		return &cmdutil.SilentError{Code: cmdutil.ExitRefused, Err: err}
 	} else if err != nil {
