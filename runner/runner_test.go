@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -319,7 +320,7 @@ releases:
     migrations:
       - id: ok.sh
       - id: redis.sh
-        requires: { env: [REDIS_HOST], reachable: ["{env.REDIS_HOST}:6379", "127.0.0.1:1"] }
+        requires: { env: [REDIS_HOST], reachable: ["{env.REDIS_HOST}:{env.REDIS_PORT}", "127.0.0.1:1"] }
       - id: admins.sh
         pre: [ { collection: users, filter: { super_admin: true }, min: 1 } ]
 `)
@@ -352,11 +353,14 @@ releases:
 		}
 	}
 
-	// With the variable set and the data in place, only the address fails.
-	f.env = append(f.env, "REDIS_HOST=127.0.0.1")
+	// With the variable set and the data in place, only the addresses
+	// fail: a port that was just free (never a well-known one, which a
+	// test machine may well be serving) and port 1.
+	closed := closedPort(t)
+	f.env = append(f.env, "REDIS_HOST=127.0.0.1", "REDIS_PORT="+closed)
 	f.insert("users", bson.D{{Key: "_id", Value: "admin"}, {Key: "super_admin", Value: true}})
 	err = f.runner(seq, nil).Check(ctx, f.plan(seq))
-	if !errors.As(err, &re) || len(re.Failures) != 2 || !strings.Contains(err.Error(), "needs 127.0.0.1:6379 reachable") {
+	if !errors.As(err, &re) || len(re.Failures) != 2 || !strings.Contains(err.Error(), "needs 127.0.0.1:"+closed+" reachable") {
 		t.Errorf("Check = %v, want the two unreachable addresses", err)
 	}
 }
@@ -453,4 +457,17 @@ releases:
 	if !strings.Contains(a[0].OutputTail, "password: ***\n") {
 		t.Errorf("tail lacks the redacted password line:\n%s", a[0].OutputTail)
 	}
+}
+
+// closedPort returns a loopback port nothing listens on: one the system
+// just handed out and that was closed again.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
 }
