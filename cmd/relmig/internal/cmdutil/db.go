@@ -63,6 +63,13 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 	if uri == "" {
 		return nil, BadInput(errors.New("no database: pass --uri or set MONGODB_URI"))
 	}
+	if fl.Timeout <= 0 {
+		return nil, Usagef("--server-timeout %s: must be positive", fl.Timeout)
+	}
+	layout := history.Layout{History: fl.HistoryCollection, Running: fl.RunningCollection, State: fl.StateCollection, Lock: fl.LockCollection}
+	if err := layout.Validate(); err != nil {
+		return nil, BadInput(err)
+	}
 	cs, err := connstring.ParseAndValidate(uri)
 	if err != nil {
 		return nil, BadInput(fmt.Errorf("--uri: %s", redactErr(err.Error(), uri)))
@@ -85,13 +92,20 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s: no server answered within %s: %s", Redact(uri), fl.Timeout, redactErr(serverError(err), uri))
 	}
 	db := client.Database(name)
+	if err := history.EnsureLayout(pctx, db, layout); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		if errors.Is(err, history.ErrLayout) {
+			return nil, BadInput(err)
+		}
+		return nil, fmt.Errorf("connect to %s: %s", Redact(uri), redactErr(err.Error(), uri))
+	}
 	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection),
 		history.WithRunningCollection(fl.RunningCollection), history.WithStateCollection(fl.StateCollection))
 	if err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, BadInput(err)
 	}
-	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(cs), flags: fl}, nil
+	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
 }
 
 // Locker returns the lease lock for this database, owned by the given run.
@@ -122,18 +136,11 @@ func Redact(uri string) string {
 	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }
 
-func secrets(cs *connstring.ConnString) []string {
-	var out []string
-	if cs.PasswordSet && cs.Password != "" {
-		out = append(out, cs.Password, url.QueryEscape(cs.Password), url.PathEscape(cs.Password))
-	}
-	return out
-}
 
 // redactErr removes the URI's password from a driver message.
 func redactErr(msg, uri string) string {
 	if cs, err := connstring.Parse(uri); err == nil {
-		for _, s := range secrets(cs) {
+		for _, s := range secrets(uri, cs) {
 			msg = strings.ReplaceAll(msg, s, "***")
 		}
 	}
