@@ -101,9 +101,7 @@ func (r *Resolver) install(ctx context.Context, tool string, m manifest, reason 
 	if mk, err := readMarker(final); err == nil {
 		return final, mk, nil
 	}
-	if err := os.MkdirAll(filepath.Join(r.opts.CacheDir, lockDir), 0o755); err != nil {
-		return "", marker{}, fmt.Errorf("cache: %w", err)
-	}
+	_ = os.MkdirAll(filepath.Join(r.opts.CacheDir, lockDir), 0o755) // see lock: no lock is not an error
 	unlock, err := r.lock(ctx, filepath.Join(r.opts.CacheDir, lockDir, key+".lock"), tool, m)
 	if err != nil {
 		return "", marker{}, err
@@ -202,12 +200,13 @@ func (r *Resolver) moveAside(final string) error {
 
 // lock takes the lock file of one version, waiting (and saying so) while
 // another process holds it. The kernel releases the lock of a process that
-// dies, so a crashed download never blocks the next one. A file system
-// without locks falls back to the rename alone.
+// dies, so a crashed download never blocks the next one. Where no lock can
+// be had (the file cannot be opened, the file system has no locks), the
+// rename alone keeps the cache whole; only a download may be repeated.
 func (r *Resolver) lock(ctx context.Context, file, tool string, m manifest) (func(), error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("cache: %w", err)
+		return func() {}, nil // no lock to be had: the rename alone keeps the cache whole
 	}
 	said := false
 	for {

@@ -30,6 +30,45 @@ type fakeRegistry struct {
 	// corrupt flips a byte of every tarball served; truncate sends half of
 	// it and drops the connection.
 	corrupt, truncate bool
+	// metaArrive counts metadata requests, tarballArrive tarball requests;
+	// tarballWait, when set, holds every tarball response until it opens.
+	metaArrive, tarballArrive, tarballWait *barrier
+}
+
+// barrier opens once target arrivals have happened (or when opened by
+// hand), so a test can make processes overlap without waiting on a clock.
+type barrier struct {
+	mu        sync.Mutex
+	n, target int
+	ch        chan struct{}
+	once      sync.Once
+}
+
+func newBarrier(target int) *barrier { return &barrier{target: target, ch: make(chan struct{})} }
+
+func (b *barrier) arrive() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.n++
+	done := b.n >= b.target
+	b.mu.Unlock()
+	if done {
+		b.open()
+	}
+}
+
+func (b *barrier) open() { b.once.Do(func() { close(b.ch) }) }
+
+func (b *barrier) wait(r *http.Request) {
+	if b == nil {
+		return
+	}
+	select {
+	case <-b.ch:
+	case <-r.Context().Done():
+	}
 }
 
 type fakeVersion struct {
@@ -127,6 +166,7 @@ func (f *fakeRegistry) serveMeta(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hits[r.URL.EscapedPath()]++
+	f.metaArrive.arrive()
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	versions, ok := f.pkgs[name]
 	if !ok {
@@ -155,7 +195,10 @@ func (f *fakeRegistry) serveTarball(w http.ResponseWriter, r *http.Request) {
 	f.hits[r.URL.Path]++
 	body, ok := f.tarballs[r.URL.Path]
 	corrupt, truncate := f.corrupt, f.truncate
+	arrive, wait := f.tarballArrive, f.tarballWait
 	f.mu.Unlock()
+	arrive.arrive()
+	wait.wait(r)
 	if !ok {
 		http.NotFound(w, r)
 		return
