@@ -19,9 +19,9 @@ import (
 // URL, leaves nothing in the cache, and the next attempt fetches cleanly.
 func TestBrokenDownloads(t *testing.T) {
 	for _, tt := range []struct {
-		name   string
+		name    string
 		breakIt func(*fakeRegistry)
-		err    string
+		err     string
 	}{
 		{"corrupt", func(f *fakeRegistry) { f.corrupt = true }, "integrity mismatch: the registry says sha512-"},
 		{"truncated", func(f *fakeRegistry) { f.truncate = true }, "download from "},
