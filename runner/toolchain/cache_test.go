@@ -98,7 +98,7 @@ func TestHelperFetch(t *testing.T) {
 	r, err := toolchain.New(toolchain.Options{
 		CacheDir: os.Getenv(helperEnv + "_CACHE"), Registry: os.Getenv(helperEnv + "_REGISTRY"),
 		Report: func(e toolchain.Event) { fmt.Printf("event %d %s\n", e.Kind, e) },
-		Env:    []string{"PATH=" + t.TempDir()}, GOOS: "linux", GOARCH: "amd64",
+		Env:    []string{"PATH=" + t.TempDir()}, GOOS: "linux", GOARCH: "amd64", NoCompanionNPM: true,
 	})
 	if err != nil {
 		t.Fatal(err)

