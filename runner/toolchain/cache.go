@@ -21,7 +21,7 @@ const (
 	markerFile = ".relmig-tool.json" // written last, before the rename: the folder is whole
 	binDir     = ".relmig-bin"       // links to the package's executables; goes on PATH
 	lockDir    = ".locks"
-	tmpPrefix  = ".tmp-"
+	tmpPrefix  = ".tmp-" // .tmp-<key>~<random>: a version never holds ~, so one key's glob never matches another's
 )
 
 // lockPoll is how often a process waiting for another one's download
@@ -102,7 +102,7 @@ func (r *Resolver) install(ctx context.Context, tool string, m manifest, reason 
 		return final, mk, nil
 	}
 	_ = os.MkdirAll(filepath.Join(r.opts.CacheDir, lockDir), 0o755) // see lock: no lock is not an error
-	unlock, err := r.lock(ctx, filepath.Join(r.opts.CacheDir, lockDir, key+".lock"), tool, m)
+	unlock, held, err := r.lock(ctx, filepath.Join(r.opts.CacheDir, lockDir, key+".lock"), tool, m)
 	if err != nil {
 		return "", marker{}, err
 	}
@@ -110,12 +110,15 @@ func (r *Resolver) install(ctx context.Context, tool string, m manifest, reason 
 	if mk, err := readMarker(final); err == nil {
 		return final, mk, nil
 	}
-	if err := r.moveAside(final); err != nil {
+	if held {
+		r.removeLeftovers(key)
+	}
+	if err := r.moveAside(key, final); err != nil {
 		return "", marker{}, err
 	}
 	r.opts.Report(Event{Kind: EventFetch, Tool: tool, Package: m.Name, Version: m.Version, URL: m.Dist.Tarball, Reason: reason})
 	start := time.Now()
-	tmp, err := os.MkdirTemp(r.opts.CacheDir, tmpPrefix+key+"-")
+	tmp, err := os.MkdirTemp(r.opts.CacheDir, tmpPrefix+key+"~")
 	if err != nil {
 		return "", marker{}, fmt.Errorf("cache: %w", err)
 	}
@@ -179,13 +182,35 @@ func (r *Resolver) unpack(ctx context.Context, m manifest, tmp string) (marker, 
 		Digests: sums, Bin: bins, EnginesNode: m.enginesNode(), Bytes: n}, nil
 }
 
+// removeLeftovers deletes the temporary folders of key that processes
+// which died mid-download left behind. Only the holder of key's lock calls
+// it, so no live process is writing them.
+func (r *Resolver) removeLeftovers(key string) {
+	old, _ := filepath.Glob(filepath.Join(r.opts.CacheDir, tmpPrefix+globEscape(key)+"~*"))
+	for _, dir := range old {
+		_ = os.RemoveAll(dir) // best effort: a leftover only costs space
+	}
+}
+
+// globEscape quotes the glob metacharacters of s.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`*?[\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // moveAside takes a folder that is not whole (it has no marker: something
 // other than relmig wrote it) out of the way, so it can be fetched again.
-func (r *Resolver) moveAside(final string) error {
+func (r *Resolver) moveAside(key, final string) error {
 	if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	trash, err := os.MkdirTemp(r.opts.CacheDir, tmpPrefix+"broken-")
+	trash, err := os.MkdirTemp(r.opts.CacheDir, tmpPrefix+key+"~broken-")
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -203,20 +228,21 @@ func (r *Resolver) moveAside(final string) error {
 // dies, so a crashed download never blocks the next one. Where no lock can
 // be had (the file cannot be opened, the file system has no locks), the
 // rename alone keeps the cache whole; only a download may be repeated.
-func (r *Resolver) lock(ctx context.Context, file, tool string, m manifest) (func(), error) {
+// held says whether the lock was taken.
+func (r *Resolver) lock(ctx context.Context, file, tool string, m manifest) (unlock func(), held bool, err error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return func() {}, nil // no lock to be had: the rename alone keeps the cache whole
+		return func() {}, false, nil // no lock to be had: the rename alone keeps the cache whole
 	}
 	said := false
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			return func() { f.Close() }, nil
+			return func() { f.Close() }, true, nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			f.Close()
-			return func() {}, nil
+			return func() {}, false, nil
 		}
 		if !said {
 			r.opts.Report(Event{Kind: EventWait, Tool: tool, Package: m.Name, Version: m.Version, Dir: file})
@@ -225,7 +251,7 @@ func (r *Resolver) lock(ctx context.Context, file, tool string, m manifest) (fun
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("waiting for %s: %w", file, ctx.Err())
+			return nil, false, fmt.Errorf("waiting for %s: %w", file, ctx.Err())
 		case <-time.After(lockPoll):
 		}
 	}

