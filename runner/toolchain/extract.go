@@ -36,6 +36,9 @@ func extract(tgz, dest string) error {
 			return fmt.Errorf("tarball: %w", err)
 		}
 		name := path.Clean(strings.TrimPrefix(filepath.ToSlash(h.Name), "/"))
+		if name == ".." || strings.HasPrefix(name, "../") {
+			return fmt.Errorf("tarball: entry %q is outside the package", h.Name)
+		}
 		_, rest, ok := strings.Cut(name, "/")
 		if !ok {
 			if h.Typeflag == tar.TypeDir {
