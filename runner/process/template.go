@@ -322,6 +322,7 @@ func scan(s string, shell bool) ([]segment, error) {
 	var lit strings.Builder
 	q := quoteNone
 	escaped := false
+	var sh shellState // shell mode: where quoting cannot be followed
 	flush := func() {
 		if lit.Len() > 0 {
 			segs = append(segs, segment{kind: segLiteral, text: lit.String()})
@@ -356,6 +357,11 @@ func scan(s string, shell bool) ([]segment, error) {
 			if shell && escaped {
 				return nil, fmt.Errorf("backslash before placeholder {%s} at column %d: the value is quoted already", body, column(s, i))
 			}
+			if shell {
+				if where := sh.opaque(); where != "" {
+					return nil, fmt.Errorf("placeholder {%s} at column %d is inside %s, where its quoting cannot be kept: pass the value in the runner's env and use the variable", body, column(s, i), where)
+				}
+			}
 			sg.quote = q
 			flush()
 			segs = append(segs, sg)
@@ -364,10 +370,11 @@ func scan(s string, shell bool) ([]segment, error) {
 			continue
 		}
 		lit.WriteByte(c)
-		i++
 		if shell {
+			sh.step(s, i, q, escaped)
 			q, escaped = shellQuoteStep(q, escaped, c)
 		}
+		i++
 	}
 	flush()
 	return segs, nil
@@ -458,4 +465,113 @@ func shellInsert(v string, q quoteCtx) string {
 	default:
 		return ShellQuote(v)
 	}
+}
+
+// shellState follows the parts of a shell command where a placeholder's
+// value could not be quoted reliably, because the text is read again by
+// something other than the word it appears in: a comment (the value would
+// vanish, or a newline in it would end the comment), a here-document, a
+// command substitution $(…) or `…` (nested quoting), and the argument of a
+// nested shell (sh -c, bash -c, eval), which parses it a second time.
+type shellState struct {
+	comment  bool // from an unquoted # that starts a word, to the newline
+	heredoc  bool // after an unquoted <<: the rest may be a document body
+	subst    int  // depth of $( … )
+	backtick bool
+	nested   bool // after sh -c, bash -c, eval …
+}
+
+// opaque names the construct a placeholder at this point would be in, or
+// returns "".
+func (st *shellState) opaque() string {
+	switch {
+	case st.comment:
+		return "a shell comment"
+	case st.heredoc:
+		return "a here-document"
+	case st.subst > 0:
+		return "a command substitution $(…)"
+	case st.backtick:
+		return "a command substitution `…`"
+	case st.nested:
+		return "the command of a nested shell (sh -c, bash -c or eval)"
+	}
+	return ""
+}
+
+// step advances the state over byte s[i], read with quoting q in force
+// before it (escaped: the byte is escaped by a backslash).
+func (st *shellState) step(s string, i int, q quoteCtx, escaped bool) {
+	c := s[i]
+	if st.comment {
+		if c == '\n' {
+			st.comment = false
+		}
+		return
+	}
+	if escaped || q == quoteSingle {
+		return
+	}
+	switch {
+	case c == '`':
+		st.backtick = !st.backtick
+	case c == '$' && i+1 < len(s) && s[i+1] == '(':
+		st.subst++
+		return // the '(' that follows is part of this opening
+	case st.subst > 0 && c == '(' && (i == 0 || s[i-1] != '$'):
+		st.subst++
+	case st.subst > 0 && c == ')':
+		st.subst--
+	case q == quoteNone && c == '#' && (i == 0 || isShellBlank(s[i-1]) || strings.IndexByte(";&|(", s[i-1]) >= 0):
+		st.comment = true
+	case q == quoteNone && c == '<' && i+1 < len(s) && s[i+1] == '<':
+		st.heredoc = true
+	}
+	if q == quoteNone && isShellBlank(c) && nestedShellBefore(s[:i]) {
+		st.nested = true
+	}
+}
+
+func isShellBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
+
+// nestedShellBefore reports whether the text before a blank ends with a
+// word that makes the shell parse what follows again: a shell's -c option
+// (sh -c, bash -lc …) or eval.
+func nestedShellBefore(s string) bool {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return false
+	}
+	last := strings.Trim(f[len(f)-1], "'\"")
+	if last == "eval" {
+		return true
+	}
+	if len(f) < 2 || !strings.HasPrefix(last, "-") || strings.HasPrefix(last, "--") || !strings.ContainsRune(last, 'c') {
+		return false
+	}
+	prog := strings.Trim(f[len(f)-2], "'\"")
+	if j := strings.LastIndexByte(prog, '/'); j >= 0 {
+		prog = prog[j+1:]
+	}
+	switch prog {
+	case "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox", "su", "sudo":
+		return true
+	}
+	return false
+}
+
+// ExposesURI reports whether the command template s puts {uri} on the
+// command line, where `ps` shows it (and its password) to every user of
+// the host; the runner's env is the place for it.
+func ExposesURI(s string, shell bool) bool {
+	segs, err := scan(s, shell)
+	if err != nil {
+		return false
+	}
+	for _, sg := range segs {
+		if sg.kind == segURI {
+			return true
+		}
+	}
+	return false
 }

@@ -200,3 +200,50 @@ func TestShellTemplateErrors(t *testing.T) {
 		t.Errorf("Expand = %q, %v", argv, err)
 	}
 }
+
+func TestShellTemplateRefusesOpaquePlaceholders(t *testing.T) {
+	for _, tc := range []struct {
+		cmd, where string // where == "": accepted
+	}{
+		{`node {path} # uses {uri}`, "a shell comment"},
+		{`node x#{uri} {path}`, ""}, // a # inside a word is not a comment
+		{"echo start # note\nnode {path}", ""},
+		{"cat <<EOF | mongosh\nuse {db}\nEOF", "a here-document"},
+		{`echo "$(printf %s {uri})"`, "a command substitution $(…)"},
+		{`echo $( (cd x && echo {id}) )`, "a command substitution $(…)"},
+		{`echo $(pwd) {id}`, ""},
+		{"echo `echo {id}`", "a command substitution `…`"},
+		{"echo `date` {id}", ""},
+		{`sh -c "node {path}"`, "the command of a nested shell (sh -c, bash -c or eval)"},
+		{`/bin/bash -lc 'node {path}'`, "the command of a nested shell (sh -c, bash -c or eval)"},
+		{`eval node {path}`, "the command of a nested shell (sh -c, bash -c or eval)"},
+		{`cd app && node {path} | tee '#log'`, ""},
+		{`echo '$(' {id}`, ""}, // quoted: not a substitution
+		{`MONGO_URL={uri} node "{path}"`, ""},
+	} {
+		_, err := ParseShellTemplate(tc.cmd)
+		switch {
+		case tc.where == "" && err != nil:
+			t.Errorf("ParseShellTemplate(%q) = %v, want it accepted", tc.cmd, err)
+		case tc.where != "" && (err == nil || !strings.Contains(err.Error(), "is inside "+tc.where)):
+			t.Errorf("ParseShellTemplate(%q) = %v, want a refusal naming %s", tc.cmd, err, tc.where)
+		}
+	}
+}
+
+func TestExposesURI(t *testing.T) {
+	for _, tc := range []struct {
+		cmd   string
+		shell bool
+		want  bool
+	}{
+		{"node {path} --uri {uri}", false, true},
+		{"node {path}", false, false},
+		{`MONGO_URL={uri} node {path}`, true, true},
+		{`node {path} {{uri}}`, false, false},
+	} {
+		if got := ExposesURI(tc.cmd, tc.shell); got != tc.want {
+			t.Errorf("ExposesURI(%q, %v) = %v, want %v", tc.cmd, tc.shell, got, tc.want)
+		}
+	}
+}

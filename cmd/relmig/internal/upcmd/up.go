@@ -20,6 +20,7 @@ import (
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner"
+	"github.com/relmig/relmig/runner/process"
 )
 
 // The bounds of --lease: under 5s a loaded host misses renewals, over an
@@ -131,6 +132,7 @@ func run(ctx context.Context, opts *Options) error {
 			return cmdutil.Usagef("--accept-changed %s: no such migration in the map", id)
 		}
 	}
+	warnExposedURI(f, seq)
 	db, err := f.Connect(ctx, opts.DB)
 	if err != nil {
 		return err
@@ -352,4 +354,19 @@ func (u *up) targetName() string {
 		return u.seq.Releases[len(u.seq.Releases)-1].String()
 	}
 	return u.target.String()
+}
+
+// warnExposedURI warns, once per command, about runner commands that put
+// {uri} on the command line: `ps` shows arguments, password included, to
+// every user of the host, while the environment stays private.
+func warnExposedURI(f *cmdutil.Factory, seq *releasemap.Sequence) {
+	seen := map[string]bool{}
+	for _, e := range seq.Entries {
+		s := e.Migration.Effective(seq.Runner)
+		if seen[s.Command] || !process.ExposesURI(s.Command, s.Shell) {
+			continue
+		}
+		seen[s.Command] = true
+		fmt.Fprintf(f.IO.ErrOut, "warning: the command %q passes {uri} on the command line, where ps shows it to every user of this host; set it in the runner's env instead (env: { MONGO_URL: \"{uri}\" })\n", s.Command)
+	}
 }
