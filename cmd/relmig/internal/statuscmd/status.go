@@ -54,7 +54,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	}
 	var target releasemap.Version
 	if opts.To != "" {
-		if target, err = cmdutil.ParseVersionArg("--to", opts.To, seq.TagPrefix); err != nil {
+		if target, err = cmdutil.ReleaseArg(seq, "--to", opts.To); err != nil {
 			return err
 		}
 	}

@@ -107,7 +107,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	var target releasemap.Version
 	if opts.To != "" {
-		if target, err = cmdutil.ParseVersionArg("--to", opts.To, seq.TagPrefix); err != nil {
+		if target, err = cmdutil.ReleaseArg(seq, "--to", opts.To); err != nil {
 			return err
 		}
 	}
