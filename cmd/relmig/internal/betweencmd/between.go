@@ -89,6 +89,7 @@ func render(f *cmdutil.Factory, res Result, rg *releasemap.Range) error {
 	fmt.Fprintf(io.ErrOut, "%s from %s (exclusive) to %s (inclusive)\n", cmdutil.Plural(len(res.Migrations), "migration"), res.From, res.To)
 	if len(res.Migrations) > 0 {
 		t := cmdutil.NewTable(io.Out, "#", "RELEASE", "MIGRATION", "NOTES")
+		t.Fit(f.TableWidth(), cmdutil.Keep, cmdutil.Keep, cmdutil.CutMiddle(24), cmdutil.CutEnd(24))
 		for i, g := range res.Migrations {
 			notes := g.Notes
 			if g.Via != "" {

@@ -44,7 +44,7 @@ in the target MongoDB so each script runs at most once.`,
 		},
 	}
 	cmd.PersistentFlags().StringVar(&f.MapPath, "map", "", "release map file (default $RELMIG_MAP, else "+cmdutil.DefaultMapFile+")")
-	cmd.PersistentFlags().StringVarP(&f.Output, "output", "o", cmdutil.OutputTable, "output format: table or json")
+	cmd.PersistentFlags().StringVarP(&f.Output, "output", "o", cmdutil.OutputTable, "output format: table, wide (tables in full, also on a terminal) or json")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})

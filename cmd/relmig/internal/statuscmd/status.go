@@ -70,5 +70,5 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if f.JSON() {
 		return cmdutil.WriteJSON(f.IO.Out, cmdutil.NewStatusJSON(res))
 	}
-	return cmdutil.WriteStatusTable(f.IO.Out, f.IO.ErrOut, res, opts.All)
+	return cmdutil.WriteStatusTable(f.IO.Out, f.IO.ErrOut, res, opts.All, f.TableWidth())
 }

@@ -308,7 +308,7 @@ func (u *up) render(res *plan.Result, doc Result) error {
 	if u.f.JSON() {
 		return cmdutil.WriteJSON(u.f.IO.Out, doc)
 	}
-	return cmdutil.WriteStatusTable(u.f.IO.Out, u.f.IO.ErrOut, res, false)
+	return cmdutil.WriteStatusTable(u.f.IO.Out, u.f.IO.ErrOut, res, false, u.f.TableWidth())
 }
 
 // runner builds the runner for this map and database.
