@@ -84,7 +84,7 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, fl.Timeout+time.Second)
 	defer cancel()
-	if err := f.ping(pctx, client, Redact(uri)); err != nil {
+	if err := f.ping(pctx, client, Redact(uri), min(connectingAfter, fl.Timeout/2)); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, connectError(err, uri, cs.SSL, fl.Timeout)
 	}
@@ -103,13 +103,14 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 const connectingAfter = time.Second
 
 // ping waits for a server to answer, saying "connecting to …" on stderr
-// once it takes longer than connectingAfter.
-func (f *Factory) ping(ctx context.Context, client *mongo.Client, display string) error {
+// once it takes longer than after (a second, or half the server timeout
+// when that is shorter, so the line always comes before the error).
+func (f *Factory) ping(ctx context.Context, client *mongo.Client, display string, after time.Duration) error {
 	done := make(chan struct{})
 	said := make(chan struct{})
 	go func() {
 		defer close(said)
-		t := time.NewTimer(connectingAfter)
+		t := time.NewTimer(after)
 		defer t.Stop()
 		select {
 		case <-t.C:
