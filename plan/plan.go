@@ -85,7 +85,11 @@ type Result struct {
 	// Plan are the migrations to run, in run order.
 	Plan []releasemap.RangeEntry
 	// LeftOut are migrations only a side line carries.
-	LeftOut  []releasemap.LeftOut
+	LeftOut []releasemap.LeftOut
+	// Ahead says the database already holds more than the target (the
+	// downgrade refusal): what an older release's replica sees when it
+	// restarts after a newer one migrated.
+	Ahead    bool
 	Refusals []Finding
 	Warnings []Finding
 }
@@ -177,6 +181,7 @@ func Compute(in Input) (*Result, error) {
 	// without migrations count as reached), so compare with the highest
 	// release that has an applied migration.
 	if target.Less(res.Reached) || !target.IsUnreleased() && appliedUnreleased(res.Migrations) {
+		res.Ahead = true
 		held := res.Reached
 		if !target.Less(held) {
 			held = releasemap.MustParseVersion(releasemap.Unreleased)

@@ -217,6 +217,9 @@ func TestCompute(t *testing.T) {
 				t.Errorf("current = %q, want %q", got, tt.current)
 			}
 			match(t, "refusals", findings(res.Refusals), tt.refusals)
+			if ahead := len(tt.refusals) > 0 && strings.Contains(tt.refusals[0], "already holds"); res.Ahead != ahead {
+				t.Errorf("Ahead = %v, want %v", res.Ahead, ahead)
+			}
 			match(t, "warnings", findings(res.Warnings), tt.warnings)
 			if (len(tt.refusals) > 0) != errors.Is(res.Err(), ErrRefused) {
 				t.Errorf("Err() = %v with %d refusals", res.Err(), len(tt.refusals))

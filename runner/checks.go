@@ -5,7 +5,9 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/relmig/relmig/plan"
@@ -127,20 +130,94 @@ func CheckCount(ctx context.Context, db *mongo.Database, c releasemap.Check) err
 	return nil
 }
 
+// describe shows a check's filter the way the map writes it: MongoDB
+// Extended JSON (relaxed) with bare keys, such as {members: {$exists: true}}
+// or {at: {$gte: {$date: "2024-01-01T00:00:00Z"}}}, never Go map syntax.
 func describe(c releasemap.Check) string {
-	if len(c.Filter) == 0 {
-		return "{}"
+	doc, err := c.FilterDoc()
+	if err != nil {
+		return fmt.Sprint(c.Filter) // map check reports the filter itself
 	}
-	keys := make([]string, 0, len(c.Filter))
-	for k := range c.Filter {
-		keys = append(keys, k)
+	var b strings.Builder
+	writeFilter(&b, doc)
+	return b.String()
+}
+
+// writeFilter writes one filter value: documents with bare keys, arrays,
+// and every other value as its relaxed Extended JSON.
+func writeFilter(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case bson.D:
+		b.WriteString("{")
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(e.Key + ": ")
+			writeFilter(b, e.Value)
+		}
+		b.WriteString("}")
+	case bson.A:
+		b.WriteString("[")
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeFilter(b, e)
+		}
+		b.WriteString("]")
+	default:
+		data, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
+		var wrapped struct{ V json.RawMessage }
+		if err == nil {
+			err = json.Unmarshal(data, &wrapped)
+		}
+		var plain any
+		if err == nil {
+			dec := json.NewDecoder(bytes.NewReader(wrapped.V))
+			dec.UseNumber()
+			err = dec.Decode(&plain)
+		}
+		if err != nil {
+			fmt.Fprint(b, v)
+			return
+		}
+		writeJSON(b, plain)
 	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s: %v", k, c.Filter[k])
+}
+
+// writeJSON writes a decoded JSON value with bare object keys, in key
+// order ({$date: "…"}, {$oid: "…"}).
+func writeJSON(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("{")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k + ": ")
+			writeJSON(b, t[k])
+		}
+		b.WriteString("}")
+	case []any:
+		b.WriteString("[")
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeJSON(b, e)
+		}
+		b.WriteString("]")
+	default:
+		data, _ := json.Marshal(t) // decoded JSON always encodes again
+		b.Write(data)
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // defaultDialTimeout bounds each `reachable` check: long enough for a

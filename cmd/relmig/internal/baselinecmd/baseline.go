@@ -4,7 +4,6 @@ package baselinecmd
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,7 +69,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	version, err := Release(seq, opts.Version)
+	version, err := cmdutil.ReleaseArg(seq, "VERSION", opts.Version)
 	if err != nil {
 		return err
 	}
@@ -147,35 +146,4 @@ func writeTable(f *cmdutil.Factory, seq *releasemap.Sequence, rep Report) error 
 	fmt.Fprintf(f.IO.ErrOut, "baselined %s up to %s (run %s); %d already had a record\n",
 		cmdutil.Plural(len(rep.Baselined), "migration"), rep.Version, rep.RunID, len(rep.AlreadyRecorded))
 	return nil
-}
-
-// Release parses s as a release of the map (or unreleased), returned as
-// the map spells it. Baseline states what a person did to the database, so
-// a version the map does not list is refused rather than rounded down: a
-// typo must not adopt the wrong set of migrations.
-func Release(seq *releasemap.Sequence, s string) (releasemap.Version, error) {
-	v, err := cmdutil.ParseVersionArg("VERSION", s, seq.TagPrefix)
-	if err != nil {
-		return v, err
-	}
-	if v.IsUnreleased() {
-		return v, nil
-	}
-	rels := seq.Releases
-	i := sort.Search(len(rels), func(i int) bool { return !rels[i].Less(v) })
-	if i < len(rels) && rels[i].Compare(v) == 0 {
-		return rels[i], nil
-	}
-	var near []string
-	if i > 0 {
-		near = append(near, rels[i-1].String())
-	}
-	if i < len(rels) {
-		near = append(near, rels[i].String())
-	}
-	hint := "the map has no releases"
-	if len(near) > 0 {
-		hint = "nearest: " + strings.Join(near, ", ")
-	}
-	return v, cmdutil.BadInput(fmt.Errorf("VERSION %s: not a release of the map (%s)", s, hint))
 }

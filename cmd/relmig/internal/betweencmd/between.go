@@ -24,8 +24,8 @@ func NewCmd(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Use:   "between FROM TO",
 		Short: "List the migrations an upgrade from FROM to TO must run, in order",
 		Long: `List the migrations an upgrade from FROM to TO must run: those whose release R
-satisfies FROM < R <= TO, in run order. FROM and TO are any semver versions; TO
-may be "unreleased". Scripts that only a side line of history carries (a
+satisfies FROM < R <= TO, in run order. FROM and TO must be releases of the
+map (a typo is refused, naming the nearest releases); TO may be "unreleased". Scripts that only a side line of history carries (a
 maintenance branch the target does not descend from) are left out, and listed
 as such on stderr. Needs no database.`,
 		Example: `  relmig between v0.18.0 v2.0.1
@@ -55,11 +55,11 @@ func run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	from, err := cmdutil.ParseVersionArg("FROM", opts.From, m.Tags.Prefix)
+	from, err := cmdutil.ReleaseArg(seq, "FROM", opts.From)
 	if err != nil {
 		return err
 	}
-	to, err := cmdutil.ParseVersionArg("TO", opts.To, m.Tags.Prefix)
+	to, err := cmdutil.ReleaseArg(seq, "TO", opts.To)
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,7 @@ func render(f *cmdutil.Factory, res Result, rg *releasemap.Range) error {
 	fmt.Fprintf(io.ErrOut, "%s from %s (exclusive) to %s (inclusive)\n", cmdutil.Plural(len(res.Migrations), "migration"), res.From, res.To)
 	if len(res.Migrations) > 0 {
 		t := cmdutil.NewTable(io.Out, "#", "RELEASE", "MIGRATION", "NOTES")
+		t.Fit(f.TableWidth(), cmdutil.Keep, cmdutil.Keep, cmdutil.CutMiddle(24), cmdutil.CutEnd(24))
 		for i, g := range res.Migrations {
 			notes := g.Notes
 			if g.Via != "" {

@@ -18,15 +18,40 @@ const TimeLayout = "2006-01-02 15:04:05"
 // reasonWidth caps the REASON column; the full text is in --output json.
 const reasonWidth = 60
 
-// WriteAttempts renders history records as the history table: STARTED,
-// MIGRATION, RELEASE, STATUS, DURATION, EXIT, RUN, BY, REASON.
-func WriteAttempts(w io.Writer, as []history.Attempt) error {
+// WriteAttempts renders history records as the history table. In full
+// (width 0: --output wide, or stdout not a terminal): STARTED, MIGRATION,
+// RELEASE, STATUS, DURATION, EXIT, RUN, BY, REASON. To fit a terminal of
+// width columns: STARTED to the minute, no EXIT or BY, run ids shortened
+// (ShortRunID), long ids and reasons cut.
+func WriteAttempts(w io.Writer, as []history.Attempt, width int) error {
+	if width > 0 {
+		t := NewTable(w, "STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "RUN", "REASON")
+		t.Fit(width, Keep, CutMiddle(24), Keep, Keep, Keep, Keep, CutEnd(12))
+		for _, a := range as {
+			t.Row(a.StartedAt.UTC().Format(shortTimeLayout), a.Migration, dash(a.Release), string(a.Status),
+				Duration(a), dash(ShortRunID(a.RunID)), dash(oneLine(a.Reason)))
+		}
+		return t.Flush()
+	}
 	t := NewTable(w, "STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT", "RUN", "BY", "REASON")
 	for _, a := range as {
 		t.Row(a.StartedAt.UTC().Format(TimeLayout), a.Migration, dash(a.Release), string(a.Status),
 			Duration(a), Exit(a), dash(a.RunID), ActorName(a.By), dash(Truncate(a.Reason, reasonWidth)))
 	}
 	return t.Flush()
+}
+
+// shortTimeLayout is TimeLayout to the minute, for tables that must fit.
+const shortTimeLayout = "2006-01-02 15:04"
+
+// ShortRunID shortens a run id (20261122T040603Z-ebc3d0912ea68fda) to the
+// first 8 characters of its random part (ebc3d091), as git shortens
+// commits; the start time is in its own column. Other ids are kept.
+func ShortRunID(id string) string {
+	if i := strings.LastIndexByte(id, '-'); i >= 0 && len(id)-i-1 > 8 {
+		return id[i+1 : i+9]
+	}
+	return id
 }
 
 // Duration shows how long a script ran. Operator decisions (baselined,

@@ -50,7 +50,7 @@ func TestWriteAttempts(t *testing.T) {
 	err := WriteAttempts(&out, []history.Attempt{{
 		StartedAt: at, Migration: "a.js", Release: "v1.0.0", Status: history.Skipped, RunID: "r1",
 		By: history.Actor{User: "ops", Host: "bastion"}, Reason: "not\nneeded",
-	}})
+	}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package cmdutil
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/auth"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/relmig/relmig/history"
@@ -87,9 +91,9 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, fl.Timeout+time.Second)
 	defer cancel()
-	if err := client.Ping(pctx, nil); err != nil {
+	if err := f.ping(pctx, client, Redact(uri), min(connectingAfter, fl.Timeout/2)); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("connect to %s: no server answered within %s: %s", Redact(uri), fl.Timeout, redactErr(serverError(err), uri))
+		return nil, connectError(err, uri, cs.SSL, fl.Timeout)
 	}
 	db := client.Database(name)
 	if err := history.EnsureLayout(pctx, db, layout); err != nil {
@@ -106,6 +110,54 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 		return nil, BadInput(err)
 	}
 	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
+}
+
+// connectingAfter is how long a connection may take before relmig says
+// that it is connecting, so a slow server never looks like a hang.
+const connectingAfter = time.Second
+
+// ping waits for a server to answer, saying "connecting to …" on stderr
+// once it takes longer than after (a second, or half the server timeout
+// when that is shorter, so the line always comes before the error).
+func (f *Factory) ping(ctx context.Context, client *mongo.Client, display string, after time.Duration) error {
+	done := make(chan struct{})
+	said := make(chan struct{})
+	go func() {
+		defer close(said)
+		t := time.NewTimer(after)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			fmt.Fprintf(f.IO.ErrOut, "connecting to %s…\n", display)
+		case <-done:
+		}
+	}()
+	err := client.Ping(ctx, nil)
+	close(done)
+	<-said
+	return err
+}
+
+// connectError tells the three ways a connection fails apart: the server
+// refused the credentials, TLS failed (also a server that hangs up on a TLS
+// handshake because it does not speak TLS), or no server answered.
+func connectError(err error, uri string, useTLS bool, timeout time.Duration) error {
+	reason := redactErr(serverError(err), uri)
+	var authErr *auth.Error
+	var recordErr tls.RecordHeaderError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidErr x509.CertificateInvalidError
+	var verifyErr *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &authErr):
+		return fmt.Errorf("connect to %s: authentication failed (check the user, password, authSource and authMechanism): %s", Redact(uri), reason)
+	case errors.As(err, &recordErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidErr), errors.As(err, &verifyErr),
+		strings.Contains(reason, "tls: "), strings.Contains(reason, "x509: "),
+		useTLS && (errors.Is(err, io.EOF) || strings.HasSuffix(reason, "EOF") || strings.Contains(reason, "connection reset")):
+		return fmt.Errorf("connect to %s: TLS failed (check tls=, tlsCAFile= and that the server speaks TLS): %s", Redact(uri), reason)
+	}
+	return fmt.Errorf("connect to %s: no server answered within %s: %s", Redact(uri), timeout, reason)
 }
 
 // Locker returns the lease lock for this database, owned by the given run.

@@ -18,6 +18,11 @@ const (
 	ExitLocked   ExitCode = 4 // lock held by another run
 	ExitFailed   ExitCode = 5 // a migration failed
 	ExitCanceled ExitCode = 130
+
+	// The codes of `status --short`, the schema-version tile, besides 0 (up
+	// to date), 1 and 2; they do not reuse 3 (plan refused: nothing ran).
+	ExitBehind      ExitCode = 10 // migrations to run; up would run them
+	ExitTileRefused ExitCode = 11 // up would refuse the plan
 )
 
 // ErrUsage is wrapped by errors that mean the command was called wrongly.

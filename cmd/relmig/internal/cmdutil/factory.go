@@ -12,6 +12,7 @@ import (
 // Output formats for --output.
 const (
 	OutputTable = "table"
+	OutputWide  = "wide"
 	OutputJSON  = "json"
 )
 
@@ -69,10 +70,19 @@ func (f *Factory) JSON() bool { return f.Output == OutputJSON }
 // CheckOutput validates --output.
 func (f *Factory) CheckOutput() error {
 	switch f.Output {
-	case OutputTable, OutputJSON:
+	case OutputTable, OutputWide, OutputJSON:
 		return nil
 	}
-	return Usagef("--output %q: want table or json", f.Output)
+	return Usagef("--output %q: want table, wide or json", f.Output)
+}
+
+// TableWidth is the width tables must fit: the terminal's, or 0 (no limit)
+// with --output wide or when stdout is not a terminal.
+func (f *Factory) TableWidth() int {
+	if f.Output == OutputWide {
+		return 0
+	}
+	return f.IO.Width
 }
 
 // WriteJSON writes v as one indented JSON document.

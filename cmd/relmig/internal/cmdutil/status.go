@@ -82,8 +82,9 @@ func PlanFor(ctx context.Context, db *DB, seq *releasemap.Sequence, target relea
 }
 
 // WriteStatusTable renders the states of the migrations up to the target
-// and the plan on out, and refusals and warnings on errOut.
-func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool) error {
+// and the plan on out, fitting width columns (0: no limit), and refusals
+// and warnings on errOut.
+func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool, width int) error {
 	current := res.Current.String()
 	if current == "" {
 		current = "none (nothing applied up to the first release)"
@@ -98,6 +99,7 @@ func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool) error {
 		sideLine[l.ID] = true
 	}
 	t := NewTable(out, "RELEASE", "MIGRATION", "STATE", "NOTES")
+	t.Fit(width, Keep, CutMiddle(24), Keep, CutEnd(20))
 	for _, m := range res.Migrations {
 		n, inPlan := planned[m.Migration.ID]
 		if !all && !inPlan && m.State == plan.Applied && !m.Drifted {

@@ -198,7 +198,7 @@ func events(ctx context.Context, db *cmdutil.DB, flt history.Filter) ([]EventJSO
 func writeTable(f *cmdutil.Factory, rep Report, withEvents bool) error {
 	if len(rep.Attempts) == 0 {
 		fmt.Fprintln(f.IO.ErrOut, "no history records match")
-	} else if err := cmdutil.WriteAttempts(f.IO.Out, rep.Attempts); err != nil {
+	} else if err := cmdutil.WriteAttempts(f.IO.Out, rep.Attempts, f.TableWidth()); err != nil {
 		return err
 	}
 	if !withEvents {

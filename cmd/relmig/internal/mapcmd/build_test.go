@@ -270,7 +270,7 @@ func TestMapBuildRefuses(t *testing.T) {
 		{"no map and no --dir", []string{"--repo", r.Dir}, "no release map at " + mapFile + ": pass --dir"},
 		{"folder outside the repository", []string{"--repo", r.Dir, "--dir", "../x", "--write"}, `leaves the repository`},
 		{"bad tag glob", []string{"--repo", r.Dir, "--dir", migDir, "--tags", "v[", "--write"}, "bad tag glob"},
-		{"bad output", []string{"--repo", r.Dir, "--dir", migDir, "--output", "xml"}, `--output "xml": want table or json`},
+		{"bad output", []string{"--repo", r.Dir, "--dir", migDir, "--output", "xml"}, `--output "xml": want table, wide or json`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

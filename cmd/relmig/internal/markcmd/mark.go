@@ -136,5 +136,5 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if f.JSON() {
 		return cmdutil.WriteJSON(f.IO.Out, rec)
 	}
-	return cmdutil.WriteAttempts(f.IO.Out, []history.Attempt{rec})
+	return cmdutil.WriteAttempts(f.IO.Out, []history.Attempt{rec}, f.TableWidth())
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,7 @@ in the target MongoDB so each script runs at most once.`,
 		},
 	}
 	cmd.PersistentFlags().StringVar(&f.MapPath, "map", "", "release map file (default $RELMIG_MAP, else "+cmdutil.DefaultMapFile+")")
-	cmd.PersistentFlags().StringVarP(&f.Output, "output", "o", cmdutil.OutputTable, "output format: table or json")
+	cmd.PersistentFlags().StringVarP(&f.Output, "output", "o", cmdutil.OutputTable, "output format: table, wide (tables in full, also on a terminal) or json")
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})
@@ -58,7 +59,59 @@ in the target MongoDB so each script runs at most once.`,
 		upcmd.NewCmd(f, nil),
 		versioncmd.NewCmd(f),
 	)
+	// The completion command writes to the streams set when it is built.
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.InitDefaultCompletionCmd()
+	guardGroups(cmd)
 	return cmd
+}
+
+// guardGroups makes every command that only groups subcommands (relmig,
+// relmig map, relmig completion) refuse an unknown subcommand with exit 2
+// and "did you mean", instead of cobra's default of printing help and
+// exiting 0; without arguments it still prints its help.
+func guardGroups(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		guardGroups(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = unknownSubcommand
+	cmd.RunE = func(c *cobra.Command, args []string) error { return c.Help() }
+}
+
+// unknownSubcommand rejects any argument of a grouping command as an
+// unknown subcommand, suggesting the nearest ones.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		for i := range s {
+			s[i] = strconv.Quote(s[i])
+		}
+		list := s[len(s)-1]
+		if len(s) > 1 {
+			list = strings.Join(s[:len(s)-1], ", ") + " or " + list
+		}
+		msg += "; did you mean " + list + "?"
+	} else {
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		msg += " (want " + strings.Join(names, ", ") + ")"
+	}
+	return cmdutil.Usagef("%s", msg)
 }
 
 // Main runs relmig with args (without the program name) and returns the

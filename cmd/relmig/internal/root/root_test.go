@@ -52,13 +52,26 @@ func TestMainUsageErrors(t *testing.T) {
 		{[]string{"between", "v1.0.0"}, cmdutil.ExitUsage, "relmig between needs FROM and TO (got 1 arguments)\nRun 'relmig between --help' for usage.\n"},
 		{[]string{"between", "v1.0.0", "v2.0.0", "--nope"}, cmdutil.ExitUsage, "unknown flag: --nope"},
 		{[]string{"map", "show", "extra"}, cmdutil.ExitUsage, `takes no arguments (got "extra")`},
-		{[]string{"version", "-o", "xml"}, cmdutil.ExitUsage, `--output "xml": want table or json`},
+		{[]string{"version", "-o", "xml"}, cmdutil.ExitUsage, `--output "xml": want table, wide or json`},
+		{[]string{"map", "biuld"}, cmdutil.ExitUsage, "relmig: unknown command \"biuld\" for \"relmig map\"; did you mean \"build\"?\nRun 'relmig map --help' for usage.\n"},
+		{[]string{"completion", "bsh"}, cmdutil.ExitUsage, "relmig: unknown command \"bsh\" for \"relmig completion\"; did you mean \"bash\", \"fish\" or \"zsh\"?\n"},
+		{[]string{"stauts"}, cmdutil.ExitUsage, "relmig: unknown command \"stauts\" for \"relmig\"; did you mean \"status\"?\n"},
+		{[]string{"map", "zzz"}, cmdutil.ExitUsage, "relmig: unknown command \"zzz\" for \"relmig map\" (want build, check, show)\n"},
 		{[]string{"between", "v1.0.0", "v2.0.0", "--map", "/nonexistent/map.yaml"}, cmdutil.ExitUsage, "read release map: open /nonexistent/map.yaml"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := run(t, nil, tt.args...)
 		if code != tt.code || !strings.Contains(stderr, tt.stderr) || stdout != "" {
 			t.Errorf("%v: code %d stdout %q stderr %q; want code %d, stderr containing %q", tt.args, code, stdout, stderr, tt.code, tt.stderr)
+		}
+	}
+}
+
+func TestGroupsWithoutArgumentsShowHelp(t *testing.T) {
+	for _, args := range [][]string{{"map"}, {"completion"}, {}} {
+		code, stdout, _ := run(t, nil, args...)
+		if code != 0 || !strings.Contains(stdout, "Available Commands:") {
+			t.Errorf("%v: code %d, stdout %q", args, code, stdout)
 		}
 	}
 }

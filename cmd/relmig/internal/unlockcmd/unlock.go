@@ -215,5 +215,5 @@ func write(f *cmdutil.Factory, rep Report) error {
 		return nil
 	}
 	fmt.Fprintln(f.IO.Out)
-	return cmdutil.WriteAttempts(f.IO.Out, rep.Interrupted)
+	return cmdutil.WriteAttempts(f.IO.Out, rep.Interrupted, f.TableWidth())
 }

@@ -246,8 +246,12 @@ func TestUnreachable(t *testing.T) {
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("%s: took %s with --server-timeout 1s", cmd, took)
 		}
-		if code != cmdutil.ExitError || stdout != "" || strings.Count(stderr, "\n") != 1 ||
-			!strings.HasPrefix(stderr, "relmig: connect to mongodb://127.0.0.1:1/relmig: no server answered within 1s: ") {
+		// After half the timeout relmig says it is connecting; then the
+		// error, on one line.
+		connecting, errLine, _ := strings.Cut(stderr, "\n")
+		if code != cmdutil.ExitError || stdout != "" || strings.Count(stderr, "\n") != 2 ||
+			connecting != "connecting to mongodb://127.0.0.1:1/relmig…" ||
+			!strings.HasPrefix(errLine, "relmig: connect to mongodb://127.0.0.1:1/relmig: no server answered within 1s: ") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
 		}
 	}

@@ -43,6 +43,8 @@ type Options struct {
 	Strict   bool
 	CacheDir string
 	LogDir   string
+	// AheadOK makes a database already past the target a success.
+	AheadOK bool
 }
 
 // NewCmd builds `relmig up`.
@@ -83,6 +85,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings (changed scripts, unknown ids, out-of-order) as refusals")
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "where release checkouts are kept (default: the user cache folder/relmig)")
 	fl.StringVar(&opts.LogDir, "log-dir", "", "where each attempt's full output is written (default: CACHE-DIR/logs)")
+	fl.BoolVar(&opts.AheadOK, "ahead-ok", false, "exit 0, running nothing, when the database already holds more than the target (an older release's replica restarting)")
 	return cmd
 }
 
@@ -117,7 +120,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	var target releasemap.Version
 	if opts.To != "" {
-		if target, err = cmdutil.ParseVersionArg("--to", opts.To, seq.TagPrefix); err != nil {
+		if target, err = cmdutil.ReleaseArg(seq, "--to", opts.To); err != nil {
 			return err
 		}
 	}
@@ -140,6 +143,11 @@ func run(ctx context.Context, opts *Options) error {
 	defer db.Close(ctx)
 
 	u := &up{f: f, opts: opts, m: m, seq: seq, db: db, target: target}
+	if opts.AheadOK {
+		if ahead, err := u.ahead(ctx); ahead || err != nil {
+			return err
+		}
+	}
 	if !opts.Apply {
 		return u.dryRun(ctx)
 	}
@@ -301,6 +309,29 @@ func (u *up) apply(ctx context.Context) error {
 	return runErr
 }
 
+// ahead reports, for --ahead-ok, whether the database already holds more
+// than the target, and says so. It plans without the lock: a database only
+// moves forward (a restore aside), so one found ahead stays ahead.
+func (u *up) ahead(ctx context.Context) (bool, error) {
+	res, err := cmdutil.PlanFor(ctx, u.db, u.seq, u.target, nil, false)
+	if err != nil || !res.Ahead {
+		return false, err
+	}
+	if u.f.JSON() {
+		doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), DryRun: !u.opts.Apply, Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}}
+		doc.Plan, doc.Refusals = []string{}, []plan.Finding{}
+		if err := cmdutil.WriteJSON(u.f.IO.Out, doc); err != nil {
+			return true, err
+		}
+	}
+	held := res.Reached.String()
+	if !res.Target.Less(res.Reached) {
+		held = releasemap.Unreleased // an applied unreleased script
+	}
+	fmt.Fprintf(u.f.IO.ErrOut, "database already holds %s, beyond target %s: nothing to do (--ahead-ok)\n", held, res.Target)
+	return true, nil
+}
+
 // refused gives a refused plan exit code 3; the refusals were printed.
 func refused(err error) error {
 	if err == nil {
@@ -313,7 +344,7 @@ func (u *up) render(res *plan.Result, doc Result) error {
 	if u.f.JSON() {
 		return cmdutil.WriteJSON(u.f.IO.Out, doc)
 	}
-	return cmdutil.WriteStatusTable(u.f.IO.Out, u.f.IO.ErrOut, res, false)
+	return cmdutil.WriteStatusTable(u.f.IO.Out, u.f.IO.ErrOut, res, false, u.f.TableWidth())
 }
 
 // runner builds the runner for this map and database.
