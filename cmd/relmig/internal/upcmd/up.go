@@ -242,6 +242,11 @@ func (u *up) apply(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if u.opts.AheadOK && res.Ahead {
+		// Planned under the lock: a replica that waited while a newer one
+		// migrated finds the database ahead here.
+		return u.reportAhead(res)
+	}
 	doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}, RunID: runID}
 	if err := res.Err(); err != nil {
 		_ = u.render(res, doc)
@@ -317,11 +322,16 @@ func (u *up) ahead(ctx context.Context) (bool, error) {
 	if err != nil || !res.Ahead {
 		return false, err
 	}
+	return true, u.reportAhead(res)
+}
+
+// reportAhead says that the database is beyond the target, for --ahead-ok.
+func (u *up) reportAhead(res *plan.Result) error {
 	if u.f.JSON() {
 		doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), DryRun: !u.opts.Apply, Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}}
 		doc.Plan, doc.Refusals = []string{}, []plan.Finding{}
 		if err := cmdutil.WriteJSON(u.f.IO.Out, doc); err != nil {
-			return true, err
+			return err
 		}
 	}
 	held := res.Reached.String()
@@ -329,7 +339,7 @@ func (u *up) ahead(ctx context.Context) (bool, error) {
 		held = releasemap.Unreleased // an applied unreleased script
 	}
 	fmt.Fprintf(u.f.IO.ErrOut, "database already holds %s, beyond target %s: nothing to do (--ahead-ok)\n", held, res.Target)
-	return true, nil
+	return nil
 }
 
 // refused gives a refused plan exit code 3; the refusals were printed.
