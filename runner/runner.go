@@ -467,7 +467,12 @@ func (r *Runner) finish(ctx context.Context, att history.Attempt, out history.Ou
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, history.ErrNotRunning) || errors.Is(err, history.ErrInvalid) || errors.Is(err, history.ErrNotFound) || time.Now().Add(pause).After(deadline) {
+		if errors.Is(err, history.ErrNotRunning) {
+			// Only a run that took over, or an operator breaking the lock,
+			// ends another run's attempt: this run lost its lock.
+			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: fmt.Errorf("%w: %w", history.ErrLeaseLost, err)}
+		}
+		if errors.Is(err, history.ErrInvalid) || errors.Is(err, history.ErrNotFound) || time.Now().Add(pause).After(deadline) {
 			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: err}
 		}
 		time.Sleep(pause)

@@ -20,7 +20,13 @@
 #                   in scripts/bench/relbench/main.go;
 #   4. exactly once 16 relmig up --apply --wait-lock processes at once over
 #                   100 node scripts that each $inc a counter: every
-#                   process exits 0, every counter is exactly 1.
+#                   process exits 0, every counter is exactly 1;
+#   5. faults       32 runners at a time (replaced as they exit) over 60
+#                   scripts while the lock's holder is SIGKILLed (alone and
+#                   with its script's group), SIGSTOPped past its lease and
+#                   resumed, and the lock broken with unlock --force: no
+#                   attempt or non-idempotent migration starts twice, no
+#                   succeeded record for a script that did not finish.
 #
 # Environment: RUNS repeats the timed runs (default: map build 3, status
 # 15, apply 2); BENCH_KEEP=1 keeps the scratch folder; GO names the go
@@ -81,7 +87,7 @@ fi
 
 # 2-4. The database benchmarks; an error (not a missed bar, which is a
 # row) becomes a FAIL row and the next benchmark still runs.
-for b in status apply once; do
+for b in status apply once faults; do
 	echo "== $b"
 	t=$(date +%s)
 	set -- -root "$root" -work "$work/$b" -rows "$rows"

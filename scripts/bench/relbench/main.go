@@ -3,7 +3,7 @@
 // once. It needs MONGODB_URI (scripts/with-devdb.sh sets it), bin/relmig and
 // node_modules (the mongodb driver and migrate-mongo).
 //
-//	relbench -root REPO -work DIR -rows FILE status|apply|once
+//	relbench -root REPO -work DIR -rows FILE status|apply|once|faults
 //	relbench table FILE
 //
 // Each benchmark appends rows to FILE, one per measurement, tab-separated:
@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&b.runs, "runs", 0, "repetitions (default per benchmark: status 15, apply 2)")
 	flag.Parse()
 	if b.root == "" || b.work == "" || b.rows == "" || flag.NArg() != 1 {
-		fatalf("usage: relbench -root REPO -work DIR -rows FILE status|apply|once, or relbench table FILE")
+		fatalf("usage: relbench -root REPO -work DIR -rows FILE status|apply|once|faults, or relbench table FILE")
 	}
 	b.uri = os.Getenv("MONGODB_URI")
 	if b.uri == "" {
@@ -102,8 +102,10 @@ func main() {
 		err = b.benchApply(ctx)
 	case "once":
 		err = b.benchOnce(ctx)
+	case "faults":
+		err = b.benchFaults(ctx)
 	default:
-		err = fmt.Errorf("unknown benchmark %q (status, apply, once)", flag.Arg(0))
+		err = fmt.Errorf("unknown benchmark %q (status, apply, once, faults)", flag.Arg(0))
 	}
 	if err != nil {
 		fatalf("%s: %v", flag.Arg(0), err)
