@@ -2,11 +2,11 @@ package cmdutil
 
 import (
 	"fmt"
+	"github.com/relmig/relmig/internal/table"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/relmig/relmig/history"
 )
@@ -98,14 +98,7 @@ func ActorName(a history.Actor) string {
 }
 
 // Truncate returns s on one line, cut to at most n runes with an ellipsis.
-func Truncate(s string, n int) string {
-	s = oneLine(s)
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:n-1])) + "…"
-}
+func Truncate(s string, n int) string { return table.Truncate(s, n) }
 
 // ReportSuperseded tells the operator, on w, that taking or breaking the
 // lock displaced another run's lease, and which of that run's attempts
