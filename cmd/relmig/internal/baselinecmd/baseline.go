@@ -2,14 +2,13 @@
 package baselinecmd
 
 import (
-	"context"
 	"fmt"
+	"github.com/relmig/relmig/upgrade"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
-	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/releasemap"
 )
 
@@ -48,14 +47,6 @@ the database lock; running it again records nothing new.`,
 	return cmd
 }
 
-// Report is what baseline did; the `--output json` document.
-type Report struct {
-	Version         string   `json:"version"`
-	RunID           string   `json:"run_id"`
-	Baselined       []string `json:"baselined"`
-	AlreadyRecorded []string `json:"already_recorded"`
-}
-
 func run(cmd *cobra.Command, opts *Options) error {
 	f := opts.F
 	ctx := cmd.Context()
@@ -73,55 +64,21 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	entries := seq.UpTo(version).Entries
 	db, err := f.Connect(ctx, opts.DB)
 	if err != nil {
 		return err
 	}
 	defer db.Close(ctx)
-
-	rep := Report{Version: version.String(), RunID: history.NewRunID(), Baselined: []string{}, AlreadyRecorded: []string{}}
-	var notApplied []string
-	err = cmdutil.RunLocked(ctx, db, f.IO.ErrOut, rep.RunID, func(ctx context.Context) error {
-		// Read under the lock: no other run can add a record between this
-		// read and the write below.
-		sums, err := db.Store.Latest(ctx)
-		if err != nil {
-			return fmt.Errorf("read history: %w", err)
-		}
-		by := history.CurrentActor(f.Version)
-		var records []history.Attempt
-		for _, e := range entries {
-			id := e.Migration.ID
-			if s, ok := sums[id]; ok && s.Attempts > 0 {
-				rep.AlreadyRecorded = append(rep.AlreadyRecorded, id)
-				if !s.Latest.Status.Applied() {
-					notApplied = append(notApplied, fmt.Sprintf("%s (latest record %s)", id, s.Latest.Status))
-				}
-				continue
-			}
-			records = append(records, history.Attempt{
-				Migration: id, Release: e.Release.String(), Status: history.Baselined,
-				RunID: rep.RunID, Target: version.String(), SHA256: e.Migration.SHA256,
-				Reason: reason, By: by,
-			})
-		}
-		if len(records) == 0 {
-			return nil
-		}
-		if _, err := db.Store.Record(ctx, records...); err != nil {
-			return fmt.Errorf("baseline %s: %w", version, err)
-		}
-		for _, r := range records {
-			rep.Baselined = append(rep.Baselined, r.Migration)
-		}
-		return nil
-	})
+	u, err := f.NewUpgrader(db, seq, upgrade.Options{Events: cmdutil.LockEvents(f.IO.ErrOut)})
 	if err != nil {
 		return err
 	}
-	for _, n := range notApplied {
-		fmt.Fprintf(f.IO.ErrOut, "warning: not baselined, it already has a record: %s; resolve it with relmig mark\n", n)
+	rep, err := u.Baseline(ctx, version, reason)
+	if err != nil {
+		return cmdutil.HeldHint(err)
+	}
+	for _, n := range rep.NotApplied {
+		fmt.Fprintf(f.IO.ErrOut, "warning: not baselined, it already has a record: %s (latest record %s); resolve it with relmig mark\n", n.ID, n.Latest)
 	}
 	if f.JSON() {
 		return cmdutil.WriteJSON(f.IO.Out, rep)
@@ -129,7 +86,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	return writeTable(f, seq, rep)
 }
 
-func writeTable(f *cmdutil.Factory, seq *releasemap.Sequence, rep Report) error {
+func writeTable(f *cmdutil.Factory, seq *releasemap.Sequence, rep *upgrade.BaselineReport) error {
 	if len(rep.Baselined) == 0 {
 		fmt.Fprintf(f.IO.ErrOut, "nothing to baseline: all %s up to %s already have a record\n",
 			cmdutil.Plural(len(rep.AlreadyRecorded), "migration"), rep.Version)

@@ -3,6 +3,7 @@ package betweencmd
 
 import (
 	"fmt"
+	"github.com/relmig/relmig/upgrade"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ type Result struct {
 	From       string                  `json:"from"`
 	To         string                  `json:"to"`
 	Migrations []cmdutil.MigrationJSON `json:"migrations"`
-	LeftOut    []cmdutil.LeftOutJSON   `json:"left_out"`
+	LeftOut    []upgrade.LeftOutJSON   `json:"left_out"`
 }
 
 func run(opts *Options) error {
@@ -67,7 +68,7 @@ func run(opts *Options) error {
 	if err != nil {
 		return cmdutil.BadInput(err)
 	}
-	res := Result{From: opts.From, To: opts.To, Migrations: []cmdutil.MigrationJSON{}, LeftOut: []cmdutil.LeftOutJSON{}}
+	res := Result{From: opts.From, To: opts.To, Migrations: []cmdutil.MigrationJSON{}, LeftOut: []upgrade.LeftOutJSON{}}
 	for _, e := range rg.Entries {
 		j := cmdutil.NewMigrationJSON(e.Migration, e.Release.String(), m.Runner)
 		if !e.Via.IsZero() {
@@ -76,7 +77,7 @@ func run(opts *Options) error {
 		res.Migrations = append(res.Migrations, j)
 	}
 	for _, l := range rg.LeftOut {
-		res.LeftOut = append(res.LeftOut, cmdutil.LeftOutJSON{ID: l.ID, Release: l.Release.String(), Reason: l.Reason})
+		res.LeftOut = append(res.LeftOut, upgrade.LeftOutJSON{ID: l.ID, Release: l.Release.String(), Reason: l.Reason})
 	}
 	if f.JSON() {
 		return cmdutil.WriteJSON(f.IO.Out, res)

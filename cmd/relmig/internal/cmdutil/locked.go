@@ -1,12 +1,12 @@
 package cmdutil
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/upgrade"
 )
 
 // LockOwner returns the lease owner for this process acting as run runID.
@@ -15,33 +15,24 @@ func LockOwner(runID string) history.Owner {
 	return history.Owner{RunID: runID, Host: a.Host, PID: a.PID}
 }
 
-// RunLocked takes the database's lease lock as run runID without waiting,
-// calls fn while holding it, and releases it, also when fn fails or ctx was
-// cancelled. Commands that append records (baseline, mark) run under it
-// because the store's per-migration summaries, and the "has no record yet"
-// decisions made from them, are only sound without overlapping writers.
-//
-// A held lock returns the *history.HeldError (exit 4), wrapped with what to
-// do. Taking over an expired lease is reported on errOut, with the dead
-// run's attempts that became interrupted.
-func RunLocked(ctx context.Context, db *DB, errOut io.Writer, runID string, fn func(ctx context.Context) error) error {
-	locker, err := db.Locker(LockOwner(runID))
-	if err != nil {
-		return err
-	}
-	lease, err := locker.Acquire(ctx)
+// HeldHint adds what to do to the error of a held lock (exit 4): commands
+// that append records (baseline, mark) run under the lock, because the
+// "has no record yet" decisions they make are only sound without
+// overlapping writers.
+func HeldHint(err error) error {
 	if errors.Is(err, history.ErrLockHeld) {
 		return fmt.Errorf("%w: another relmig run is changing this database; retry when it is done (relmig unlock shows and breaks the lock)", err)
 	}
-	if err != nil {
-		return err
-	}
-	if s := lease.Superseded(); s != nil {
-		ReportSuperseded(errOut, "took over expired", s)
-	}
-	err = fn(ctx)
-	if rerr := lease.Release(ctx); rerr != nil {
-		err = errors.Join(err, rerr)
-	}
 	return err
+}
+
+// LockEvents reports on w the lock events of an upgrade object used by
+// baseline and mark: taking over an expired lease, and the dead run's
+// attempts that became interrupted.
+func LockEvents(w io.Writer) func(upgrade.Event) {
+	return func(ev upgrade.Event) {
+		if ev.Kind == upgrade.EventTookOver {
+			ReportSuperseded(w, "took over expired", ev.Superseded)
+		}
+	}
 }

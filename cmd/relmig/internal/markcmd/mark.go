@@ -2,8 +2,8 @@
 package markcmd
 
 import (
-	"context"
 	"fmt"
+	"github.com/relmig/relmig/upgrade"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -94,8 +94,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	entry, ok := seq.Lookup(opts.ID)
-	if !ok {
+	if _, ok := seq.Lookup(opts.ID); !ok {
 		return cmdutil.BadInput(fmt.Errorf("%s: no migration with this id in the map %s (ids are paths relative to the migrations folder; see relmig map show)", opts.ID, f.MapFile()))
 	}
 	db, err := f.Connect(ctx, opts.DB)
@@ -104,29 +103,13 @@ func run(cmd *cobra.Command, opts *Options) error {
 	}
 	defer db.Close(ctx)
 
-	var rec history.Attempt
-	var before *history.Summary
-	runID := history.NewRunID()
-	err = cmdutil.RunLocked(ctx, db, f.IO.ErrOut, runID, func(ctx context.Context) error {
-		sums, err := db.Store.Latest(ctx)
-		if err != nil {
-			return fmt.Errorf("read history: %w", err)
-		}
-		if s, ok := sums[opts.ID]; ok && s.Attempts > 0 {
-			before = &s
-		}
-		out, err := db.Store.Record(ctx, history.Attempt{
-			Migration: opts.ID, Release: entry.Release.String(), Status: status, RunID: runID,
-			SHA256: entry.Migration.SHA256, Reason: reason, By: history.CurrentActor(f.Version),
-		})
-		if err != nil {
-			return fmt.Errorf("mark %s: %w", opts.ID, err)
-		}
-		rec = out[0]
-		return nil
-	})
+	u, err := f.NewUpgrader(db, seq, upgrade.Options{Events: cmdutil.LockEvents(f.IO.ErrOut)})
 	if err != nil {
 		return err
+	}
+	rec, before, err := u.Mark(ctx, opts.ID, status, reason)
+	if err != nil {
+		return cmdutil.HeldHint(err)
 	}
 	was := "no record before"
 	if before != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/relmig/relmig/upgrade"
 	"os"
 	"strconv"
 	"strings"
@@ -153,7 +154,8 @@ func ExitCodeOf(err error) cmdutil.ExitCode {
 	}
 	switch {
 	case errors.Is(err, cmdutil.ErrUsage), isCobraUsage(err),
-		errors.Is(err, releasemap.ErrInvalid), errors.Is(err, releasemap.ErrBadVersion), errors.Is(err, releasemap.ErrBadRange):
+		errors.Is(err, releasemap.ErrInvalid), errors.Is(err, releasemap.ErrBadVersion), errors.Is(err, releasemap.ErrBadRange),
+		errors.Is(err, upgrade.ErrInvalid):
 		return cmdutil.ExitUsage
 	case errors.Is(err, context.Canceled):
 		return cmdutil.ExitCanceled

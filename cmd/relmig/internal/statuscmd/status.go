@@ -4,6 +4,7 @@ package statuscmd
 import (
 	"errors"
 	"fmt"
+	"github.com/relmig/relmig/upgrade"
 
 	"github.com/spf13/cobra"
 
@@ -77,14 +78,18 @@ func run(cmd *cobra.Command, opts *Options) error {
 		return err
 	}
 	defer db.Close(ctx)
-	res, err := cmdutil.PlanFor(ctx, db, seq, target, nil, opts.Strict)
+	u, err := f.NewUpgrader(db, seq, upgrade.Options{Strict: opts.Strict})
+	if err != nil {
+		return err
+	}
+	res, err := u.Plan(ctx, target)
 	if err != nil {
 		return err
 	}
 	if opts.Short {
 		code := tileCode(res)
 		if f.JSON() {
-			err = cmdutil.WriteJSON(f.IO.Out, cmdutil.NewStatusJSON(res))
+			err = cmdutil.WriteJSON(f.IO.Out, upgrade.NewStatusJSON(res))
 		} else {
 			_, err = fmt.Fprintln(f.IO.Out, Tile(res))
 		}
@@ -94,9 +99,9 @@ func run(cmd *cobra.Command, opts *Options) error {
 		return &cmdutil.SilentError{Code: code, Err: errors.New(Tile(res))}
 	}
 	if f.JSON() {
-		return cmdutil.WriteJSON(f.IO.Out, cmdutil.NewStatusJSON(res))
+		return cmdutil.WriteJSON(f.IO.Out, upgrade.NewStatusJSON(res))
 	}
-	return cmdutil.WriteStatusTable(f.IO.Out, f.IO.ErrOut, res, opts.All, f.TableWidth())
+	return upgrade.WriteStatus(f.IO.Out, f.IO.ErrOut, res, opts.All, f.TableWidth())
 }
 
 func tileCode(res *plan.Result) cmdutil.ExitCode {

@@ -7,7 +7,30 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/runner"
+	"github.com/relmig/relmig/upgrade"
 )
+
+// events reports the upgrade's progress on stderr: the lock, the run, and
+// each migration as it starts and ends.
+func events(f *cmdutil.Factory) func(upgrade.Event) {
+	migration := progress(f)
+	return func(ev upgrade.Event) {
+		w := f.IO.ErrOut
+		switch ev.Kind {
+		case upgrade.EventLockWait:
+			fmt.Fprintf(w, "taking the lock (waiting up to %s)\n", ev.Wait)
+		case upgrade.EventTookOver:
+			fmt.Fprintf(w, "took over the expired lock of %s\n", ev.Superseded.Previous.Owner)
+			for _, a := range ev.Superseded.Interrupted {
+				fmt.Fprintf(w, "  %s: its running attempt (started %s) is now recorded as interrupted\n", a.Migration, a.StartedAt.UTC().Format(time.RFC3339))
+			}
+		case upgrade.EventRun:
+			fmt.Fprintf(w, "run %s: %s to %s\n", ev.RunID, cmdutil.Plural(ev.Planned, "migration"), ev.Target)
+		case upgrade.EventMigration:
+			migration(*ev.Runner)
+		}
+	}
+}
 
 // progress reports each migration on stderr as it starts and ends: which
 // one of how many, and how long it took.
@@ -28,30 +51,5 @@ func progress(f *cmdutil.Factory) func(runner.Event) {
 			}
 			fmt.Fprintln(w, line)
 		}
-	}
-}
-
-// writeSummary prints one line per migration that ran and the outcome.
-func writeSummary(f *cmdutil.Factory, results []runner.Result, runErr error) {
-	t := cmdutil.NewTable(f.IO.Out, "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT")
-	for _, r := range results {
-		exit := ""
-		switch {
-		case r.ExitCode != nil:
-			exit = fmt.Sprint(*r.ExitCode)
-		case r.Signal != "":
-			exit = r.Signal
-		}
-		t.Row(r.ID, r.Release, string(r.Status), r.Duration.Round(time.Millisecond).String(), exit)
-	}
-	_ = t.Flush()
-	applied := 0
-	for _, r := range results {
-		if r.Status == history.Succeeded {
-			applied++
-		}
-	}
-	if runErr == nil {
-		fmt.Fprintf(f.IO.ErrOut, "done: %s applied\n", cmdutil.Plural(applied, "migration"))
 	}
 }

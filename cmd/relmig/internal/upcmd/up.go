@@ -21,6 +21,7 @@ import (
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/upgrade"
 )
 
 // The bounds of --lease: under 5s a loaded host misses renewals, over an
@@ -89,29 +90,6 @@ running script, records it as interrupted and releases the lock.`,
 	return cmd
 }
 
-// Result is the JSON document of `up`: the status document, plus what ran.
-type Result struct {
-	cmdutil.StatusJSON
-	DryRun       bool           `json:"dry_run"`
-	Applied      []string       `json:"applied"`
-	Failed       *string        `json:"failed"`
-	Requirements []plan.Finding `json:"requirements"`
-	RunID        string         `json:"run_id,omitempty"`
-	Results      []ResultJSON   `json:"results"`
-}
-
-// ResultJSON is what running one migration did.
-type ResultJSON struct {
-	ID         string `json:"id"`
-	Release    string `json:"release"`
-	Status     string `json:"status"`
-	DurationMS int64  `json:"duration_ms"`
-	ExitCode   *int   `json:"exit_code"`
-	Signal     string `json:"signal,omitempty"`
-	LogFile    string `json:"log_file,omitempty"`
-	Error      string `json:"error,omitempty"`
-}
-
 func run(ctx context.Context, opts *Options) error {
 	f := opts.F
 	m, seq, err := f.LoadMap()
@@ -141,196 +119,95 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer db.Close(ctx)
-
-	u := &up{f: f, opts: opts, m: m, seq: seq, db: db, target: target}
-	if opts.AheadOK {
-		if ahead, err := u.ahead(ctx); ahead || err != nil {
-			return err
-		}
-	}
-	if !opts.Apply {
-		return u.dryRun(ctx)
-	}
-	return u.apply(ctx)
-}
-
-type up struct {
-	f      *cmdutil.Factory
-	opts   *Options
-	m      *releasemap.Map
-	seq    *releasemap.Sequence
-	db     *cmdutil.DB
-	target releasemap.Version
-}
-
-func (u *up) dryRun(ctx context.Context) error {
-	res, err := cmdutil.PlanFor(ctx, u.db, u.seq, u.target, u.opts.Retry, u.opts.Strict)
+	ro, err := runnerOptions(f, db, m, opts)
 	if err != nil {
 		return err
 	}
-	doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), DryRun: true, Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}}
-	// Requirements are checked here too, so the dry run tells an operator
-	// what --apply would refuse, and exits 3 when it would: a pipeline can
-	// gate on the dry run.
-	if len(res.Plan) > 0 {
-		r, err := u.runner("dry-run", history.Actor{})
-		if err != nil {
-			return err
-		}
-		var re *runner.RequirementsError
-		if err := r.Check(ctx, res.Plan); errors.As(err, &re) {
-			doc.Requirements = re.Failures
-		}
-	}
-	if err := u.render(res, doc); err != nil {
+	u, err := f.NewUpgrader(db, seq, upgrade.Options{
+		Runner: ro, WaitLock: opts.WaitLock, Retry: opts.Retry, Strict: opts.Strict, AheadOK: opts.AheadOK,
+		Events: events(f),
+	}, history.WithLeaseDuration(opts.Lease))
+	if err != nil {
 		return err
 	}
-	if !u.f.JSON() {
-		for _, fnd := range doc.Requirements {
-			fmt.Fprintf(u.f.IO.ErrOut, "not met: %s (--apply would refuse)\n", fnd)
+	if !opts.Apply {
+		rep, err := u.DryRun(ctx, target)
+		if rep == nil {
+			return err
 		}
-		if len(res.Plan) > 0 && res.Err() == nil && len(doc.Requirements) == 0 {
-			fmt.Fprintln(u.f.IO.ErrOut, "dry run: nothing ran; pass --apply to run the plan")
+		return renderDryRun(f, rep, err)
+	}
+	rep, err := u.Apply(ctx, target)
+	return renderApply(f, rep, err)
+}
+
+// renderDryRun prints the plan and what --apply would refuse; the exit code
+// is 3 when it would.
+func renderDryRun(f *cmdutil.Factory, rep *upgrade.Report, err error) error {
+	if rep.Ahead {
+		return reportAhead(f, rep)
+	}
+	if werr := render(f, rep, rep.Plan); werr != nil {
+		return werr
+	}
+	if !f.JSON() {
+		for _, fnd := range rep.Requirements {
+			fmt.Fprintf(f.IO.ErrOut, "not met: %s (--apply would refuse)\n", fnd)
 		}
-	}
-	err = res.Err()
-	if err == nil && len(doc.Requirements) > 0 {
-		err = &runner.RequirementsError{Failures: doc.Requirements}
-	}
-	if err != nil && !u.f.JSON() {
-		fmt.Fprintf(u.f.IO.ErrOut, "dry run: --apply would refuse (%s); nothing ran\n", cmdutil.Plural(refusalCount(res, doc), "reason"))
+		switch {
+		case err != nil && errors.Is(err, plan.ErrRefused):
+			fmt.Fprintf(f.IO.ErrOut, "dry run: --apply would refuse (%s); nothing ran\n", cmdutil.Plural(rep.Refusals(), "reason"))
+		case err == nil && len(rep.Plan.Plan) > 0:
+			fmt.Fprintln(f.IO.ErrOut, "dry run: nothing ran; pass --apply to run the plan")
+		}
 	}
 	return refused(err)
 }
 
-// refusalCount is how many reasons refuse the plan, requirements included.
-func refusalCount(res *plan.Result, doc Result) int {
-	return len(res.Refusals) + len(doc.Requirements)
-}
-
-func (u *up) apply(ctx context.Context) error {
-	f := u.f
-	runID := history.NewRunID()
-	actor := history.CurrentActor(f.Version)
-	locker, err := u.db.Locker(history.Owner{RunID: runID, Host: actor.Host, PID: actor.PID}, history.WithLeaseDuration(u.opts.Lease))
-	if err != nil {
-		return cmdutil.BadInput(err)
-	}
-	var lease *history.Lease
-	if u.opts.WaitLock > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "taking the lock (waiting up to %s)\n", u.opts.WaitLock)
-		lease, err = locker.AcquireWait(ctx, u.opts.WaitLock)
-	} else {
-		lease, err = locker.Acquire(ctx)
-	}
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := lease.Release(ctx); err != nil {
-			fmt.Fprintf(f.IO.ErrOut, "relmig: release lock: %v\n", err)
-		}
-	}()
-	if sup := lease.Superseded(); sup != nil {
-		fmt.Fprintf(f.IO.ErrOut, "took over the expired lock of %s\n", sup.Previous.Owner)
-		for _, a := range sup.Interrupted {
-			fmt.Fprintf(f.IO.ErrOut, "  %s: its running attempt (started %s) is now recorded as interrupted\n", a.Migration, a.StartedAt.UTC().Format(time.RFC3339))
-		}
-	}
-
-	res, err := cmdutil.PlanFor(ctx, u.db, u.seq, u.target, u.opts.Retry, u.opts.Strict)
-	if err != nil {
-		return err
-	}
-	if u.opts.AheadOK && res.Ahead {
-		// Planned under the lock: a replica that waited while a newer one
-		// migrated finds the database ahead here.
-		return u.reportAhead(res)
-	}
-	doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}, RunID: runID}
-	if err := res.Err(); err != nil {
-		_ = u.render(res, doc)
-		if !f.JSON() {
-			fmt.Fprintf(f.IO.ErrOut, "refused (%s); nothing ran\n", cmdutil.Plural(len(res.Refusals), "reason"))
-		}
-		return refused(err)
-	}
-	if len(res.Plan) == 0 {
-		return u.render(res, doc)
-	}
-	r, err := u.runner(runID, actor)
-	if err != nil {
-		return err
-	}
-	var re *runner.RequirementsError
-	if err := r.Check(ctx, res.Plan); errors.As(err, &re) {
-		doc.Requirements = re.Failures
-		doc.Refusals = append(doc.Refusals, re.Failures...)
+// renderApply prints what an applied upgrade did, as far as it got.
+func renderApply(f *cmdutil.Factory, rep *upgrade.Report, err error) error {
+	switch {
+	case rep.Plan == nil:
+		return err // the lock or the first read failed: the error says it all
+	case rep.Ahead:
+		return errors.Join(reportAhead(f, rep), err)
+	case len(rep.Requirements) > 0:
 		if f.JSON() {
-			_ = cmdutil.WriteJSON(f.IO.Out, doc)
+			_ = cmdutil.WriteJSON(f.IO.Out, rep.JSON())
 		} else {
-			for _, fnd := range re.Failures {
+			for _, fnd := range rep.Requirements {
 				fmt.Fprintf(f.IO.ErrOut, "not met: %s\n", fnd)
 			}
-			fmt.Fprintf(f.IO.ErrOut, "refused (%s not met); nothing ran\n", cmdutil.Plural(len(re.Failures), "requirement"))
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s not met); nothing ran\n", cmdutil.Plural(len(rep.Requirements), "requirement"))
 		}
 		return &cmdutil.SilentError{Code: cmdutil.ExitRefused, Err: err}
-	} else if err != nil {
-		return err
-	}
-
-	fmt.Fprintf(f.IO.ErrOut, "run %s: %s to %s\n", runID, cmdutil.Plural(len(res.Plan), "migration"), res.Target)
-	applied, runErr := r.ApplyPlan(ctx, lease, res)
-	var pe *runner.PartialError
-	results := applied
-	if errors.As(runErr, &pe) {
-		results = append(results, pe.Failed)
-		failed := pe.Failed.ID
-		doc.Failed = &failed
-	}
-	for _, a := range applied {
-		doc.Applied = append(doc.Applied, a.ID)
-	}
-	for _, x := range results {
-		rj := ResultJSON{ID: x.ID, Release: x.Release, Status: string(x.Status), DurationMS: x.Duration.Milliseconds(),
-			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile}
-		if x.Err != nil {
-			rj.Error = x.Err.Error()
+	case rep.Plan.Err() != nil:
+		_ = render(f, rep, rep.Plan)
+		if !f.JSON() {
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s); nothing ran\n", cmdutil.Plural(len(rep.Plan.Refusals), "reason"))
 		}
-		doc.Results = append(doc.Results, rj)
-	}
-	// The document shows the state after the run; reading it may fail when
-	// the database went away, which runErr then already explains.
-	if after, err := cmdutil.PlanFor(context.WithoutCancel(ctx), u.db, u.seq, u.target, nil, u.opts.Strict); err == nil {
-		doc.StatusJSON = cmdutil.NewStatusJSON(after)
+		return refused(err)
+	case len(rep.Plan.Plan) == 0:
+		return errors.Join(render(f, rep, rep.Plan), err)
 	}
 	if f.JSON() {
-		if err := cmdutil.WriteJSON(f.IO.Out, doc); err != nil {
-			return err
+		if werr := cmdutil.WriteJSON(f.IO.Out, rep.JSON()); werr != nil {
+			return errors.Join(err, werr)
 		}
-	} else {
-		writeSummary(f, results, runErr)
+		return err
 	}
-	return runErr
-}
-
-// ahead reports, for --ahead-ok, whether the database already holds more
-// than the target, and says so. It plans without the lock: a database only
-// moves forward (a restore aside), so one found ahead stays ahead.
-func (u *up) ahead(ctx context.Context) (bool, error) {
-	res, err := cmdutil.PlanFor(ctx, u.db, u.seq, u.target, nil, false)
-	if err != nil || !res.Ahead {
-		return false, err
+	_ = rep.WriteResults(f.IO.Out)
+	if err == nil {
+		fmt.Fprintf(f.IO.ErrOut, "done: %s applied\n", cmdutil.Plural(len(rep.Applied()), "migration"))
 	}
-	return true, u.reportAhead(res)
+	return err
 }
 
 // reportAhead says that the database is beyond the target, for --ahead-ok.
-func (u *up) reportAhead(res *plan.Result) error {
-	if u.f.JSON() {
-		doc := Result{StatusJSON: cmdutil.NewStatusJSON(res), DryRun: !u.opts.Apply, Applied: []string{}, Results: []ResultJSON{}, Requirements: []plan.Finding{}}
-		doc.Plan, doc.Refusals = []string{}, []plan.Finding{}
-		if err := cmdutil.WriteJSON(u.f.IO.Out, doc); err != nil {
+func reportAhead(f *cmdutil.Factory, rep *upgrade.Report) error {
+	res := rep.Plan
+	if f.JSON() {
+		if err := cmdutil.WriteJSON(f.IO.Out, rep.JSON()); err != nil {
 			return err
 		}
 	}
@@ -338,7 +215,7 @@ func (u *up) reportAhead(res *plan.Result) error {
 	if !res.Target.Less(res.Reached) {
 		held = releasemap.Unreleased // an applied unreleased script
 	}
-	fmt.Fprintf(u.f.IO.ErrOut, "database already holds %s, beyond target %s: nothing to do (--ahead-ok)\n", held, res.Target)
+	fmt.Fprintf(f.IO.ErrOut, "database already holds %s, beyond target %s: nothing to do (--ahead-ok)\n", held, res.Target)
 	return nil
 }
 
@@ -350,51 +227,43 @@ func refused(err error) error {
 	return &cmdutil.SilentError{Code: cmdutil.ExitRefused, Err: err}
 }
 
-func (u *up) render(res *plan.Result, doc Result) error {
-	if u.f.JSON() {
-		return cmdutil.WriteJSON(u.f.IO.Out, doc)
+// render prints the report's JSON view, or the plan's table view.
+func render(f *cmdutil.Factory, rep *upgrade.Report, res *plan.Result) error {
+	if f.JSON() {
+		return cmdutil.WriteJSON(f.IO.Out, rep.JSON())
 	}
-	return cmdutil.WriteStatusTable(u.f.IO.Out, u.f.IO.ErrOut, res, false, u.f.TableWidth())
+	return upgrade.WriteStatus(f.IO.Out, f.IO.ErrOut, res, false, f.TableWidth())
 }
 
-// runner builds the runner for this map and database.
-func (u *up) runner(runID string, actor history.Actor) (*runner.Runner, error) {
-	cache := u.opts.CacheDir
+// runnerOptions are the runner's settings for this map and database: the
+// cache of checkouts (one per repository, so two applications never share
+// one), the logs, the environment and the streams.
+func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *Options) (runner.Options, error) {
+	cache := opts.CacheDir
 	if cache == "" {
 		base, err := os.UserCacheDir()
 		if err != nil {
-			return nil, cmdutil.BadInput(fmt.Errorf("no cache folder: pass --cache-dir (%w)", err))
+			return runner.Options{}, cmdutil.BadInput(fmt.Errorf("no cache folder: pass --cache-dir (%w)", err))
 		}
 		cache = filepath.Join(base, "relmig")
 	}
-	repo, err := filepath.Abs(u.m.RepoRoot())
+	repo, err := filepath.Abs(m.RepoRoot())
 	if err != nil {
-		return nil, fmt.Errorf("repository: %w", err)
+		return runner.Options{}, fmt.Errorf("repository: %w", err)
 	}
-	logs := u.opts.LogDir
+	logs := opts.LogDir
 	if logs == "" {
 		logs = filepath.Join(cache, "logs")
 	}
-	// Checkouts are kept per repository, so two applications never share one.
 	sum := sha256.Sum256([]byte(repo))
-	checkouts := filepath.Join(cache, "repos", hex.EncodeToString(sum[:6]))
-	f := u.f
-	return runner.New(u.db.Store, u.db.Database, u.seq, runner.Options{
-		URI: u.db.URI, DB: u.db.Database.Name(), Redact: u.db.Secrets,
-		RepoRoot: repo, Dir: u.m.Dir, CacheDir: checkouts, LogDir: logs,
-		Env: f.Environ(), RunID: runID, Target: u.targetName(), Actor: actor,
-		Live: f.IO.ErrOut, Events: progress(f), AcceptChanged: u.opts.Accept, OrphanWait: u.opts.WaitLock,
+	return runner.Options{
+		URI: db.URI, DB: db.Database.Name(), Redact: db.Secrets,
+		RepoRoot: repo, Dir: m.Dir, CacheDir: filepath.Join(cache, "repos", hex.EncodeToString(sum[:6])), LogDir: logs,
+		Env: f.Environ(), Live: f.IO.ErrOut, AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
 		},
-	})
-}
-
-func (u *up) targetName() string {
-	if u.target.IsZero() && len(u.seq.Releases) > 0 {
-		return u.seq.Releases[len(u.seq.Releases)-1].String()
-	}
-	return u.target.String()
+	}, nil
 }
 
 // warnExposedURI warns, once per command, about runner commands that put

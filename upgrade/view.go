@@ -1,16 +1,17 @@
-package cmdutil
+package upgrade
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/plan"
-	"github.com/relmig/relmig/releasemap"
 )
 
-// StatusJSON is the `status` document of SPEC §6.1; `up` extends it.
+// StatusJSON is the `relmig status --output json` document, the JSON view
+// of a plan; the upgrade document (ReportJSON) extends it.
 type StatusJSON struct {
 	CurrentRelease string         `json:"current_release"`
 	Target         string         `json:"target"`
@@ -68,28 +69,15 @@ func NewStatusJSON(res *plan.Result) StatusJSON {
 	return out
 }
 
-// PlanFor reads the database's summaries and runs the planner.
-func PlanFor(ctx context.Context, db *DB, seq *releasemap.Sequence, target releasemap.Version, retry []string, strict bool) (*plan.Result, error) {
-	sums, err := db.Store.Latest(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read history: %w", err)
-	}
-	res, err := plan.Compute(plan.Input{Seq: seq, History: sums, Target: target, Retry: retry, Strict: strict})
-	if err != nil {
-		return nil, BadInput(err)
-	}
-	return res, nil
-}
-
-// WriteStatusTable renders the states of the migrations up to the target
+// WriteStatus is the table view of a plan: it renders the states of the migrations up to the target
 // and the plan on out, fitting width columns (0: no limit), and refusals
 // and warnings on errOut.
-func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool, width int) error {
+func WriteStatus(out, errOut io.Writer, res *plan.Result, all bool, width int) error {
 	current := res.Current.String()
 	if current == "" {
 		current = "none (nothing applied up to the first release)"
 	}
-	fmt.Fprintf(errOut, "database at %s; target %s; %s to run\n", current, res.Target, Plural(len(res.Plan), "migration"))
+	fmt.Fprintf(errOut, "database at %s; target %s; %s to run\n", current, res.Target, table.Plural(len(res.Plan), "migration"))
 	planned := map[string]int{}
 	for i, e := range res.Plan {
 		planned[e.Migration.ID] = i + 1
@@ -98,8 +86,8 @@ func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool, width i
 	for _, l := range res.LeftOut {
 		sideLine[l.ID] = true
 	}
-	t := NewTable(out, "RELEASE", "MIGRATION", "STATE", "NOTES")
-	t.Fit(width, Keep, CutMiddle(24), Keep, CutEnd(20))
+	t := table.New(out, "RELEASE", "MIGRATION", "STATE", "NOTES")
+	t.Fit(width, table.Keep, table.CutMiddle(24), table.Keep, table.CutEnd(20))
 	for _, m := range res.Migrations {
 		n, inPlan := planned[m.Migration.ID]
 		if !all && !inPlan && m.State == plan.Applied && !m.Drifted {
@@ -138,4 +126,75 @@ func WriteStatusTable(out, errOut io.Writer, res *plan.Result, all bool, width i
 		fmt.Fprintf(errOut, "refused: %s\n", r)
 	}
 	return nil
+}
+
+// ReportJSON is the `relmig up --output json` document: the state after
+// the run, and what ran.
+type ReportJSON struct {
+	StatusJSON
+	DryRun       bool           `json:"dry_run"`
+	Applied      []string       `json:"applied"`
+	Failed       *string        `json:"failed"`
+	Requirements []plan.Finding `json:"requirements"`
+	RunID        string         `json:"run_id,omitempty"`
+	Results      []ResultJSON   `json:"results"`
+}
+
+// ResultJSON is what running one migration did.
+type ResultJSON struct {
+	ID         string `json:"id"`
+	Release    string `json:"release"`
+	Status     string `json:"status"`
+	DurationMS int64  `json:"duration_ms"`
+	ExitCode   *int   `json:"exit_code"`
+	Signal     string `json:"signal,omitempty"`
+	LogFile    string `json:"log_file,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// JSON is the report's JSON view.
+func (r *Report) JSON() ReportJSON {
+	doc := ReportJSON{DryRun: r.DryRun, Applied: r.Applied(), Requirements: append([]plan.Finding{}, r.Requirements...), Results: []ResultJSON{}}
+	if !r.DryRun {
+		doc.RunID = r.RunID
+	}
+	state := r.After
+	if state == nil {
+		state = r.Plan
+	}
+	if state != nil {
+		doc.StatusJSON = NewStatusJSON(state)
+	}
+	if r.Ahead {
+		doc.Plan, doc.Refusals = []string{}, []plan.Finding{}
+	}
+	if f := r.Failed(); f != nil {
+		id := f.ID
+		doc.Failed = &id
+	}
+	for _, x := range r.Results {
+		rj := ResultJSON{ID: x.ID, Release: x.Release, Status: string(x.Status), DurationMS: x.Duration.Milliseconds(),
+			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile}
+		if x.Err != nil {
+			rj.Error = x.Err.Error()
+		}
+		doc.Results = append(doc.Results, rj)
+	}
+	return doc
+}
+
+// WriteResults is the table view of what ran: one row per migration.
+func (r *Report) WriteResults(w io.Writer) error {
+	t := table.New(w, "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT")
+	for _, x := range r.Results {
+		exit := ""
+		switch {
+		case x.ExitCode != nil:
+			exit = fmt.Sprint(*x.ExitCode)
+		case x.Signal != "":
+			exit = x.Signal
+		}
+		t.Row(x.ID, x.Release, string(x.Status), x.Duration.Round(time.Millisecond).String(), exit)
+	}
+	return t.Flush()
 }
