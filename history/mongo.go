@@ -43,9 +43,10 @@ const (
 // previous one wrote.
 type MongoStore struct {
 	history *mongo.Collection
-	// historyMajority is history read with majority read concern, for the
-	// re-read that follows a claim (LatestEnded).
+	// historyMajority and stateMajority are read with majority read
+	// concern, for the re-read that follows a claim (LatestEnded).
 	historyMajority *mongo.Collection
+	stateMajority   *mongo.Collection
 	running         *mongo.Collection
 	state           *mongo.Collection
 
@@ -122,6 +123,7 @@ func NewMongoStore(db *mongo.Database, opts ...StoreOption) (*MongoStore, error)
 	return &MongoStore{
 		history:         db.Collection(cfg.history, durable()),
 		historyMajority: db.Collection(cfg.history, durable().SetReadConcern(readconcern.Majority())),
+		stateMajority:   db.Collection(cfg.state, durable().SetReadConcern(readconcern.Majority())),
 		running:         db.Collection(cfg.running, durable()),
 		state:           db.Collection(cfg.state, durable()),
 	}, nil

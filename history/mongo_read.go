@@ -210,16 +210,39 @@ func (s *MongoStore) addRunning(ctx context.Context, out map[string]Summary, hea
 	return nil
 }
 
-// LatestEnded implements Store. It reads history itself, not the
-// summaries: the summary of an attempt that ended a moment ago may not be
-// settled yet, its history record is. The read uses majority read concern:
-// every outcome is written with majority write concern, so an outcome
-// acknowledged before this read is in what it returns, also after a
-// failover (a deposed primary that has not noticed yet cannot acknowledge
-// majority writes, so it cannot hold an outcome this read misses).
+// LatestEnded implements Store. It reads the migration's head document
+// (one point read; see head): an attempt's outcome is settled into it
+// before its running record is removed, so a claim that succeeded comes
+// after the settle of every earlier attempt of the migration. Records that
+// are still being written (a baseline or mark under way: the head lists
+// them as pending) send it to history itself, newest first.
+//
+// Reads use majority read concern: every outcome is written with majority
+// write concern, so an outcome acknowledged before this read is in what it
+// returns, also after a failover (a deposed primary that has not noticed
+// yet cannot acknowledge majority writes, so it cannot hold an outcome this
+// read misses).
 func (s *MongoStore) LatestEnded(ctx context.Context, migration string) (*Entry, error) {
+	var h head
+	err := s.stateMajority.FindOne(ctx, bson.D{{Key: "_id", Value: migration}}).Decode(&h)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the summary of %s: %w", migration, err)
+	}
+	if len(h.Pending) == 0 {
+		if h.Latest == "" {
+			return nil, nil
+		}
+		e, err := decodeEntry(h.Latest)
+		if err != nil {
+			return nil, fmt.Errorf("read the summary of %s: %w", migration, err)
+		}
+		return &e, nil
+	}
 	var a Attempt
-	err := s.historyMajority.FindOne(ctx, bson.D{{Key: "migration", Value: migration}},
+	err = s.historyMajority.FindOne(ctx, bson.D{{Key: "migration", Value: migration}},
 		options.FindOne().
 			SetSort(bson.D{{Key: "started_at", Value: -1}, {Key: "_id", Value: -1}}).
 			SetProjection(bson.D{{Key: "output_tail", Value: 0}})).Decode(&a)
