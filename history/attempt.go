@@ -112,6 +112,33 @@ type Outcome struct {
 	Reason     string
 }
 
+// ended returns running record a as ended with outcome o: the one place
+// where a running record becomes terminal, for every store and for
+// Finish and InterruptRunning alike.
+func (a Attempt) ended(o Outcome) Attempt {
+	finished := o.FinishedAt
+	if finished.IsZero() {
+		finished = time.Now()
+	}
+	finished = dbTime(finished)
+	a.Status, a.FinishedAt, a.DurationMS = o.Status, &finished, o.Duration.Milliseconds()
+	a.ExitCode, a.Signal, a.OutputTail = o.ExitCode, o.Signal, trimTail(o.OutputTail)
+	if o.LogFile != "" {
+		a.LogFile = o.LogFile
+	}
+	if o.Reason != "" {
+		a.Reason = o.Reason
+	}
+	return a
+}
+
+// interrupted is the outcome of a running record whose run was found dead
+// at t: its duration is a wall-clock difference, since the process that
+// could have measured it is gone.
+func (a Attempt) interrupted(t time.Time, reason string) Attempt {
+	return a.ended(Outcome{Status: Interrupted, FinishedAt: t, Duration: max(t.Sub(a.StartedAt), 0), Reason: reason})
+}
+
 // Filter selects records for List. Zero fields select everything.
 type Filter struct {
 	Migration string

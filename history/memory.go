@@ -96,19 +96,7 @@ func (s *MemoryStore) Finish(ctx context.Context, id string, o Outcome) (Attempt
 		}
 		return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, ErrNotFound)
 	}
-	finished := o.FinishedAt
-	if finished.IsZero() {
-		finished = time.Now()
-	}
-	finished = dbTime(finished)
-	a.Status, a.FinishedAt, a.DurationMS = o.Status, &finished, o.Duration.Milliseconds()
-	a.ExitCode, a.Signal, a.OutputTail = o.ExitCode, o.Signal, trimTail(o.OutputTail)
-	if o.LogFile != "" {
-		a.LogFile = o.LogFile
-	}
-	if o.Reason != "" {
-		a.Reason = o.Reason
-	}
+	a = a.ended(o)
 	s.release(a)
 	s.ended[a.ID] = a
 	return a, nil
@@ -243,9 +231,7 @@ func (s *MemoryStore) InterruptRunning(ctx context.Context, runID, reason string
 		if a.RunID != runID {
 			continue
 		}
-		t := now()
-		a.Status, a.FinishedAt, a.Reason = Interrupted, &t, reason
-		a.DurationMS = max(t.Sub(a.StartedAt).Milliseconds(), 0)
+		a = a.interrupted(now(), reason)
 		s.release(a)
 		s.ended[a.ID] = a
 		done = append(done, a)

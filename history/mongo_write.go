@@ -24,22 +24,26 @@ import (
 // 98 ms with entries as sub-documents, 49 ms as strings, in a probe on the
 // development server).
 //
-// A write to history follows a fixed protocol, so that a crash or a lost
-// connection between two steps can never make a record invisible to
-// Latest:
+// Writes follow a fixed order, so that a crash or a lost connection
+// between two steps can never make a record invisible to Latest:
 //
-//  1. markPending adds the record's id to its head's pending set, before
-//     the record is written (Begin, Record);
-//  2. the record is inserted or updated in history;
-//  3. settle, once the record is terminal, folds it into l and a with
-//     $max, increments n and removes it from p — one update, atomic per
-//     document on MongoDB.
+//   - an attempt (Begin … Finish or InterruptRunning): its running record
+//     goes to the running collection, where Latest sees it; when it ends,
+//     its terminal record is inserted into history (the decision, see end),
+//     then settle folds it into its head, and only then is the running
+//     record removed: until then Latest finds it through the running
+//     collection and reads its outcome from history;
+//   - an operator's record (Record: baseline, mark): markPending adds its id
+//     to its head's pending set, the record is inserted into history, and
+//     settle folds it in and removes it from the pending set.
 //
-// Latest reads every head and looks up its pending ids in history (running
-// records stay pending until they end), so a step that did not happen is
-// either invisible (an id never inserted) or read from history itself.
-// Entries sort as strings in history order, so $max makes settle
-// independent of the order updates land in: the newest record wins.
+// settle folds a terminal record into l and a with $max, increments n and
+// removes it from p — one update, atomic per document on MongoDB. Latest
+// reads every head, looks up its pending ids in history and adds the
+// running records, so a step that did not happen is either invisible (an
+// id never inserted) or read from history itself. Entries sort as strings
+// in history order, so $max makes settle independent of the order updates
+// land in: the newest record wins.
 type head struct {
 	Migration string   `bson:"_id"`
 	Latest    string   `bson:"l,omitempty"`
@@ -165,25 +169,6 @@ func (s *MongoStore) Finish(ctx context.Context, id string, o Outcome) (Attempt,
 	if err := s.ensure(ctx); err != nil {
 		return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, err)
 	}
-	finished := o.FinishedAt
-	if finished.IsZero() {
-		finished = time.Now()
-	}
-	finished = dbTime(finished)
-	set := bson.D{
-		{Key: "status", Value: o.Status},
-		{Key: "finished_at", Value: finished},
-		{Key: "duration_ms", Value: o.Duration.Milliseconds()},
-		{Key: "exit_code", Value: o.ExitCode},
-		{Key: "signal", Value: o.Signal},
-		{Key: "output_tail", Value: trimTail(o.OutputTail)},
-	}
-	if o.LogFile != "" {
-		set = append(set, bson.E{Key: "log_file", Value: o.LogFile})
-	}
-	if o.Reason != "" {
-		set = append(set, bson.E{Key: "reason", Value: o.Reason})
-	}
 	a, ok := s.takeBegun(id)
 	if !ok {
 		err := s.running.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a)
@@ -194,7 +179,7 @@ func (s *MongoStore) Finish(ctx context.Context, id string, o Outcome) (Attempt,
 			return Attempt{}, fmt.Errorf("finish attempt %s: read running record: %w", id, err)
 		}
 	}
-	applySet(&a, set)
+	a = a.ended(o)
 	won, err := s.end(ctx, a)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, err)
@@ -238,33 +223,6 @@ func (s *MongoStore) end(ctx context.Context, a Attempt) (won bool, err error) {
 		return true, fmt.Errorf("outcome recorded, running record not removed: %w", err)
 	}
 	return true, nil
-}
-
-// applySet applies the fields of a terminal $set document to a.
-func applySet(a *Attempt, set bson.D) {
-	for _, e := range set {
-		switch v := e.Value.(type) {
-		case Status:
-			a.Status = v
-		case time.Time:
-			a.FinishedAt = &v
-		case int64:
-			a.DurationMS = v
-		case *int:
-			a.ExitCode = v
-		case string:
-			switch e.Key {
-			case "signal":
-				a.Signal = v
-			case "output_tail":
-				a.OutputTail = v
-			case "log_file":
-				a.LogFile = v
-			case "reason":
-				a.Reason = v
-			}
-		}
-	}
 }
 
 // Record implements Store.
@@ -323,15 +281,8 @@ func (s *MongoStore) InterruptRunning(ctx context.Context, runID, reason string)
 	}
 	var done []Attempt
 	for _, a := range running {
-		t := now()
-		applySet(&a, bson.D{
-			{Key: "status", Value: Interrupted},
-			{Key: "finished_at", Value: t},
-			// Wall-clock difference: the process that could have measured
-			// it is gone. finished_at is when the run was found dead.
-			{Key: "duration_ms", Value: max(t.Sub(a.StartedAt).Milliseconds(), int64(0))},
-			{Key: "reason", Value: reason},
-		})
+		// finished_at is when the run was found dead.
+		a = a.interrupted(now(), reason)
 		won, err := s.end(ctx, a)
 		if err != nil {
 			return done, fmt.Errorf("interrupt attempt %s of run %s: %w", a.ID, runID, err)
@@ -343,7 +294,8 @@ func (s *MongoStore) InterruptRunning(ctx context.Context, runID, reason string)
 	return done, nil
 }
 
-// markPending is step 1 of the write protocol (see head).
+// markPending announces operator records in their heads before they are
+// written (see head).
 func (s *MongoStore) markPending(ctx context.Context, as []Attempt) error {
 	ids := map[string][]string{}
 	var order []string
@@ -393,7 +345,7 @@ func insertMany(ctx context.Context, c *mongo.Collection, docs []any) error {
 	return nil
 }
 
-// settle is step 3 of the write protocol (see head), for terminal records.
+// settle folds terminal records into their heads (see head).
 func (s *MongoStore) settle(ctx context.Context, as []Attempt) error {
 	if len(as) == 0 {
 		return nil

@@ -467,6 +467,10 @@ func (r *Runner) finish(ctx context.Context, att history.Attempt, out history.Ou
 		if err == nil {
 			return nil
 		}
+		if errors.Is(err, history.ErrNotRunning) && r.recorded(ctx, att.ID, out.Status) {
+			// An earlier try wrote the outcome before it failed.
+			return nil
+		}
 		if errors.Is(err, history.ErrNotRunning) {
 			// Only a run that took over, or an operator breaking the lock,
 			// ends another run's attempt: this run lost its lock.
@@ -478,6 +482,12 @@ func (r *Runner) finish(ctx context.Context, att history.Attempt, out history.Ou
 		time.Sleep(pause)
 		pause = min(pause*2, 2*time.Second)
 	}
+}
+
+// recorded reports whether attempt id is already recorded with status.
+func (r *Runner) recorded(ctx context.Context, id string, status history.Status) bool {
+	a, err := r.store.Get(ctx, id)
+	return err == nil && a.Status == status && a.RunID == r.opts.RunID
 }
 
 // notStarted wraps a failure that kept a migration's script from starting.
