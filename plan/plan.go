@@ -58,11 +58,35 @@ type Migration struct {
 }
 
 // Finding is one refusal or warning, about one migration (ID) or the whole
-// plan (ID empty).
+// plan (ID empty): its Kind and facts are for programs to branch on,
+// Reason is its text for people.
 type Finding struct {
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
+	Kind   Kind   `json:"kind"`
+	// Related is the fact the kind is about: the `after` dependency, the
+	// `before` release, the failed or interrupted state, the target of a
+	// downgrade, the missing variable or address.
+	Related string `json:"related,omitempty"`
 }
+
+// Kind says what a Finding is about. The values are part of the JSON
+// contract.
+type Kind string
+
+// The kinds of findings.
+const (
+	KindDowngrade     Kind = "downgrade"       // the target is below what the database holds
+	KindWindowPassed  Kind = "window_passed"   // a `before` release was reached already
+	KindNotIdempotent Kind = "not_idempotent"  // the last attempt failed or was interrupted
+	KindRunning       Kind = "running"         // an attempt is still running
+	KindAfter         Kind = "after_missing"   // an `after` dependency is neither applied nor planned first
+	KindDrifted       Kind = "drifted"         // an applied script's content changed
+	KindUnknownID     Kind = "unknown_id"      // history knows an id the map does not
+	KindOutOfOrder    Kind = "out_of_order"    // applied while an earlier one is pending
+	KindRequirement   Kind = "requirement"     // a requirement is not met (runner)
+	KindChanged       Kind = "content_changed" // a pending script's content differs from the map (runner)
+)
 
 func (f Finding) String() string {
 	if f.ID == "" {
@@ -186,7 +210,7 @@ func Compute(in Input) (*Result, error) {
 		if !target.Less(held) {
 			held = releasemap.MustParseVersion(releasemap.Unreleased)
 		}
-		res.Refusals = append(res.Refusals, Finding{Reason: fmt.Sprintf(
+		res.Refusals = append(res.Refusals, Finding{Kind: KindDowngrade, Related: held.String(), Reason: fmt.Sprintf(
 			"target %s is below what the database already holds (%s): there are no down migrations, restore a backup instead", target, held)})
 	}
 	seen := map[string]bool{}
@@ -196,22 +220,22 @@ func Compute(in Input) (*Result, error) {
 		g := e.Migration
 		if g.Before != "" && !res.Reached.IsZero() {
 			if x, err := releasemap.ParseVersion(g.Before, seq.TagPrefix); err == nil && !res.Reached.Less(x) {
-				res.Refusals = append(res.Refusals, Finding{ID: id, Reason: fmt.Sprintf(
+				res.Refusals = append(res.Refusals, Finding{ID: id, Kind: KindWindowPassed, Related: g.Before, Reason: fmt.Sprintf(
 					"must run before %s, but the database already reached %s: the window has passed; resolve by hand with relmig mark", g.Before, res.Reached)})
 			}
 		}
 		switch m.State {
 		case StateFailed, StateInterrupted:
 			if !g.Idempotent && !retry[id] {
-				res.Refusals = append(res.Refusals, Finding{ID: id, Reason: fmt.Sprintf(
+				res.Refusals = append(res.Refusals, Finding{ID: id, Kind: KindNotIdempotent, Related: string(m.State), Reason: fmt.Sprintf(
 					"last attempt %s and it is not idempotent: check the data, then relmig mark it or pass --retry %s", m.State, id)})
 			}
 		case StateRunning:
-			res.Refusals = append(res.Refusals, Finding{ID: id, Reason: "an attempt is still running (another run holds it, or a crashed run's lease has not expired yet)"})
+			res.Refusals = append(res.Refusals, Finding{ID: id, Kind: KindRunning, Reason: "an attempt is still running (another run holds it, or a crashed run's lease has not expired yet)"})
 		}
 		for _, dep := range g.After {
 			if d, ok := state[dep]; ok && d.State != Applied && !seen[dep] {
-				res.Refusals = append(res.Refusals, Finding{ID: id, Reason: fmt.Sprintf(
+				res.Refusals = append(res.Refusals, Finding{ID: id, Kind: KindAfter, Related: dep, Reason: fmt.Sprintf(
 					"after %s, which is neither applied nor planned before it", dep)})
 			}
 		}
@@ -281,7 +305,7 @@ func warnings(in Input, res *Result, state map[string]*Migration) []Finding {
 	var ws []Finding
 	for _, m := range res.Migrations {
 		if m.Drifted {
-			ws = append(ws, Finding{ID: m.Migration.ID, Reason: fmt.Sprintf(
+			ws = append(ws, Finding{ID: m.Migration.ID, Kind: KindDrifted, Reason: fmt.Sprintf(
 				"content changed since it was applied (recorded sha256 %s, map %s)", short(m.AppliedSHA256), short(m.Migration.SHA256))})
 		}
 	}
@@ -293,7 +317,7 @@ func warnings(in Input, res *Result, state map[string]*Migration) []Finding {
 	}
 	sort.Strings(unknown)
 	for _, id := range unknown {
-		ws = append(ws, Finding{ID: id, Reason: "history has records for an id the map does not know"})
+		ws = append(ws, Finding{ID: id, Kind: KindUnknownID, Reason: "history has records for an id the map does not know"})
 	}
 	// Applied out of order: an applied migration after a pending one in the
 	// run order up to the target.
@@ -307,7 +331,7 @@ func warnings(in Input, res *Result, state map[string]*Migration) []Finding {
 			continue
 		}
 		if pendingBefore != "" && m.AppliedAs == history.Succeeded {
-			ws = append(ws, Finding{ID: e.Migration.ID, Reason: fmt.Sprintf(
+			ws = append(ws, Finding{ID: e.Migration.ID, Kind: KindOutOfOrder, Related: pendingBefore, Reason: fmt.Sprintf(
 				"applied while %s, earlier in run order, is still pending", pendingBefore)})
 		}
 	}

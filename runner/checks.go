@@ -38,7 +38,7 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 		for _, name := range g.Requires.Env {
 			if env[name] == "" {
 				missing = true
-				out = append(out, plan.Finding{ID: g.ID, Reason: fmt.Sprintf("needs environment variable %s, which is not set", name)})
+				out = append(out, plan.Finding{ID: g.ID, Kind: plan.KindRequirement, Related: name, Reason: fmt.Sprintf("needs environment variable %s, which is not set", name)})
 			}
 		}
 		for _, addr := range g.Requires.Reachable {
@@ -49,7 +49,7 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 		}
 		for i, c := range g.Pre {
 			if err := CheckCount(ctx, r.db, c); err != nil {
-				out = append(out, plan.Finding{ID: g.ID, Reason: fmt.Sprintf("pre check %d: %v", i+1, err)})
+				out = append(out, plan.Finding{ID: g.ID, Kind: plan.KindRequirement, Related: fmt.Sprintf("pre %d", i+1), Reason: fmt.Sprintf("pre check %d: %v", i+1, err)})
 			}
 		}
 		if f, ok := r.contentChanged(e); ok {
@@ -78,23 +78,23 @@ func (r *Runner) contentChanged(e releasemap.RangeEntry) (plan.Finding, bool) {
 		return plan.Finding{}, false // a missing file is reported when it is prepared
 	}
 	ce := ChangedError{ID: g.ID, Path: script, Want: g.SHA256, Got: got}
-	return plan.Finding{ID: g.ID, Reason: strings.TrimPrefix(ce.Error(), g.ID+": ")}, true
+	return plan.Finding{ID: g.ID, Kind: plan.KindChanged, Related: script, Reason: strings.TrimPrefix(ce.Error(), g.ID+": ")}, true
 }
 
 func (r *Runner) reachable(ctx context.Context, id, tmpl string, vars process.Vars) []plan.Finding {
 	addr, err := process.ExpandText(tmpl, vars)
 	if err != nil {
-		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("reachable %q: %v", tmpl, err)}}
+		return []plan.Finding{{ID: id, Kind: plan.KindRequirement, Related: tmpl, Reason: fmt.Sprintf("reachable %q: %v", tmpl, err)}}
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || host == "" || port == "" {
-		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("reachable %q expands to %q, not host:port", tmpl, addr)}}
+		return []plan.Finding{{ID: id, Kind: plan.KindRequirement, Related: tmpl, Reason: fmt.Sprintf("reachable %q expands to %q, not host:port", tmpl, addr)}}
 	}
 	dctx, cancel := context.WithTimeout(ctx, r.opts.DialTimeout)
 	defer cancel()
 	conn, err := r.opts.Dial(dctx, "tcp", addr)
 	if err != nil {
-		return []plan.Finding{{ID: id, Reason: fmt.Sprintf("needs %s reachable: %v", addr, trimDialError(err))}}
+		return []plan.Finding{{ID: id, Kind: plan.KindRequirement, Related: addr, Reason: fmt.Sprintf("needs %s reachable: %v", addr, trimDialError(err))}}
 	}
 	conn.Close()
 	return nil

@@ -50,6 +50,9 @@ func progress(f *cmdutil.Factory) func(runner.Event) {
 				line += "; log: " + r.LogFile
 			}
 			fmt.Fprintln(w, line)
+			if r.OutputErr != nil {
+				fmt.Fprintf(w, "warning: %s: its output was not all written (the script's outcome stands): %v\n", id, r.OutputErr)
+			}
 		}
 	}
 }
