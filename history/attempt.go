@@ -7,7 +7,7 @@ import (
 )
 
 // Status is the state an attempt record states. The values are part of the
-// history JSON contract (SPEC §6.1) and of the stored documents.
+// `relmig history --output json` contract (README) and of the stored documents.
 type Status string
 
 // The statuses of attempt records. Running is the only non-terminal one: it is
@@ -34,14 +34,14 @@ func (s Status) Valid() bool {
 // Terminal reports whether s is a final status, one a record never leaves.
 func (s Status) Terminal() bool { return s.Valid() && s != Running }
 
-// Applied reports whether s makes a migration count as applied (SPEC §1):
+// Applied reports whether s makes a migration count as applied:
 // succeeded, baselined or skipped.
 func (s Status) Applied() bool {
 	return s == Succeeded || s == Baselined || s == Skipped
 }
 
 // MaxOutputTail is how much of a script's output an attempt keeps: the last
-// 16 KiB (SPEC §4). Longer tails are cut at the front when stored.
+// 16 KiB. Longer tails are cut at the front when stored.
 const MaxOutputTail = 16 << 10
 
 // Actor says who wrote a record: the operating-system user, host and process,

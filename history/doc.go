@@ -1,6 +1,6 @@
 // Package history records every attempt to run a migration in the target
 // MongoDB database, and holds the lease lock that makes one run at a time
-// change that database (SPEC §4).
+// change that database.
 //
 // The pieces:
 //

@@ -86,7 +86,7 @@ func seedScale(tb testing.TB, s *MongoStore, running int) {
 }
 
 // TestLatestAtScale measures Latest, the planner's read, with 20,000
-// records over 1,000 migrations (the SPEC §7 status bar is 150 ms for the
+// records over 1,000 migrations (make bench holds `relmig status` to 150 ms for the
 // whole command), checks it against a full scan, and logs what a full
 // scan and single writes cost on the same server for comparison.
 func TestLatestAtScale(t *testing.T) {
@@ -181,7 +181,7 @@ func summarize(all []Attempt) map[string]Summary {
 }
 
 // BenchmarkLatest measures Latest with 20,000 records over 1,000 migrations
-// and nothing running (the SPEC §7 status scenario):
+// and nothing running (make bench's status scenario):
 //
 //	scripts/with-devdb.sh go test -run '^$' -bench Latest -benchtime 20x ./history/
 func BenchmarkLatest(b *testing.B) {
@@ -202,7 +202,7 @@ func BenchmarkLatest(b *testing.B) {
 
 // TestWriteCost logs what recording one migration costs (Begin, then
 // Finish) on a fresh database: the store's share of the runner's
-// per-migration overhead (SPEC §7 "apply overhead").
+// per-migration overhead (make bench's "apply overhead").
 func TestWriteCost(t *testing.T) {
 	_, db := testdb.New(t)
 	s := newStore(t, db)

@@ -59,7 +59,7 @@ type Superseded struct {
 }
 
 // Locker takes the lease lock that makes one run at a time change a
-// database (SPEC §4). It is a lease, not a mutex: the holder renews it from
+// database. It is a lease, not a mutex: the holder renews it from
 // a heartbeat, and a holder that stops renewing (killed, partitioned) loses
 // it when it expires, so a crash never leaves the database locked forever.
 //

@@ -24,7 +24,8 @@ const (
 )
 
 // MongoStore is the Store in the target MongoDB database, so that a backup
-// and restore of the database carries its history along (SPEC §4).
+// and restore of the database carries its history along, and a restored database
+// never claims migrations that ran after the backup.
 //
 // It keeps three collections:
 //

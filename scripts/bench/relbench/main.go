@@ -1,4 +1,4 @@
-// Command relbench runs the database benchmarks of SPEC §7 for
+// Command relbench runs the database benchmarks of make bench for
 // scripts/bench/bench.sh (`make bench`): status, apply overhead and exactly
 // once. It needs MONGODB_URI (scripts/with-devdb.sh sets it), bin/relmig and
 // node_modules (the mongodb driver and migrate-mongo).
@@ -40,7 +40,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// The bars of SPEC §7 and of issues 4 and 5.
+// The bars the benchmarks hold relmig to (README: Development).
 const (
 	statusBar        = 150 * time.Millisecond // relmig status, whole process
 	overheadBar      = 5 * time.Millisecond   // relmig's wall per migration beyond the script's own

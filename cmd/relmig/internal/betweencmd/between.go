@@ -42,7 +42,7 @@ as such on stderr. Needs no database.`,
 	}
 }
 
-// Result is the JSON document of `between` (SPEC §6.1).
+// Result is the JSON document of `between` (README: JSON documents).
 type Result struct {
 	From       string                  `json:"from"`
 	To         string                  `json:"to"`

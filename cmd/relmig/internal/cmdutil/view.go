@@ -7,7 +7,7 @@ import (
 	"github.com/relmig/relmig/releasemap"
 )
 
-// MigrationJSON is a migration as the JSON documents of SPEC §6.1 show it.
+// MigrationJSON is a migration as the JSON documents show it (README: JSON documents).
 // Lists are never null so consumers need no nil checks.
 type MigrationJSON struct {
 	ID          string       `json:"id"`
