@@ -18,14 +18,6 @@ var (
 	// ErrInvalid: the input breaks a documented rule (missing id, run id or
 	// reason, a status that does not fit the method, a bad option).
 	ErrInvalid = errors.New("invalid input")
-	// ErrLockHeld: another run holds the lease. Returned inside a
-	// *HeldError that names the holder.
-	ErrLockHeld = errors.New("lock held")
-	// ErrLeaseLost: a lease this run held is no longer its own (renewal
-	// failed, it expired, or someone broke or took it over).
-	ErrLeaseLost = errors.New("lease lost")
-	// ErrNotLocked: there is no lease to inspect or break.
-	ErrNotLocked = errors.New("not locked")
 	// ErrClaimed: Begin found another attempt of the same migration under
 	// way. Returned inside a *ClaimedError that names it.
 	ErrClaimed = errors.New("migration claimed by another attempt")
@@ -67,24 +59,3 @@ func (e *NotRunningError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrNotRunning) true.
 func (e *NotRunningError) Unwrap() error { return ErrNotRunning }
-
-// HeldError is returned by Acquire when another owner holds a live lease.
-type HeldError struct {
-	Lock    string
-	Owner   Owner
-	Expires time.Time
-	// TakingOver is set when the lease had expired but another contender is
-	// taking it over right now.
-	TakingOver *Owner
-}
-
-// Error names the holder and its expiry, or the contender taking over.
-func (e *HeldError) Error() string {
-	if e.TakingOver != nil {
-		return fmt.Sprintf("lock %s is being taken over by %s from expired %s", e.Lock, e.TakingOver, e.Owner)
-	}
-	return fmt.Sprintf("lock %s held by %s until %s", e.Lock, e.Owner, e.Expires.Format(time.RFC3339))
-}
-
-// Unwrap makes errors.Is(err, ErrLockHeld) true.
-func (e *HeldError) Unwrap() error { return ErrLockHeld }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/relmig/relmig/internal/testdb"
 )
@@ -219,4 +220,19 @@ func TestWriteCost(t *testing.T) {
 		}
 	}
 	t.Logf("Begin+Finish of %d migrations on a fresh database: %s per migration", n, (time.Since(start) / n).Round(10*time.Microsecond))
+}
+
+func tctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+func newStore(t *testing.T, db *mongo.Database) *MongoStore {
+	t.Helper()
+	s, err := NewMongoStore(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

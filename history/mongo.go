@@ -20,7 +20,6 @@ const (
 	DefaultHistoryCollection = "relmig_history"
 	DefaultStateCollection   = "relmig_state"
 	DefaultRunningCollection = "relmig_running"
-	DefaultLockCollection    = "relmig_lock"
 )
 
 // MongoStore is the Store in the target MongoDB database, so that a backup
@@ -139,6 +138,17 @@ func durable() *options.CollectionOptionsBuilder {
 	wc.Journal = &journal
 	return options.Collection().SetWriteConcern(wc).SetReadPreference(readpref.Primary())
 }
+
+// DurableCollection returns collection name of db with the settings every
+// relmig collection uses (see durable): for packages that keep their own
+// collections beside the history, such as the lease lock.
+func DurableCollection(db *mongo.Database, name string) *mongo.Collection {
+	return db.Collection(name, durable())
+}
+
+// CheckCollectionName returns an error wrapping ErrInvalid when name cannot
+// be a relmig collection.
+func CheckCollectionName(name string) error { return checkCollectionName(name) }
 
 func checkCollectionName(name string) error {
 	switch {

@@ -13,6 +13,7 @@ import (
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/history/historytest"
 	"github.com/relmig/relmig/internal/testdb"
+	"github.com/relmig/relmig/lock"
 )
 
 // TestMongoStoreConformance runs the conformance suite against the
@@ -103,13 +104,13 @@ func TestUnreachableServer(t *testing.T) {
 	if _, err := s.Latest(ctx); err == nil {
 		t.Fatal("Latest on an unreachable server succeeded")
 	}
-	l, err := history.NewLocker(db, s, history.Owner{RunID: "r", Host: "h", PID: 1})
+	l, err := lock.New(db, s, lock.Owner{RunID: "r", Host: "h", PID: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start = time.Now()
 	_, err = l.AcquireWait(ctx, 10*time.Second)
-	if err == nil || errors.Is(err, history.ErrLockHeld) || !strings.Contains(err.Error(), "server selection") {
+	if err == nil || errors.Is(err, lock.ErrHeld) || !strings.Contains(err.Error(), "server selection") {
 		t.Fatalf("Acquire on an unreachable server: err = %v, want a server selection error, not held", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 )
 
@@ -118,9 +119,9 @@ func (e *OrphanError) Error() string {
 		e.Attempt.ID, e.Attempt.Migration, e.Attempt.RunID, e.Attempt.Status, e.Attempt.GuardPID)
 }
 
-// Unwrap makes errors.Is(err, history.ErrLockHeld) true: like a held
+// Unwrap makes errors.Is(err, lock.ErrHeld) true: like a held
 // lock, another run's work is still going on.
-func (e *OrphanError) Unwrap() error { return history.ErrLockHeld }
+func (e *OrphanError) Unwrap() error { return lock.ErrHeld }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.
 func shellQuote(s string) string {

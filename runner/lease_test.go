@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/runner"
 )
 
@@ -37,8 +38,8 @@ releases:
 `)
 	ctx := testCtx(t)
 	const runID = "run-lease-lost"
-	locker, err := history.NewLocker(f.db, f.store, history.Owner{RunID: runID, Host: "test", PID: os.Getpid()},
-		history.WithLeaseDuration(600*time.Millisecond))
+	locker, err := lock.New(f.db, f.store, lock.Owner{RunID: runID, Host: "test", PID: os.Getpid()},
+		lock.WithLeaseDuration(600*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ releases:
 		t.Fatal(err)
 	}
 	defer func() { _ = lease.Release(ctx) }()
-	operator, err := history.NewLocker(f.db, f.store, history.Owner{RunID: "operator", Host: "test", PID: os.Getpid()})
+	operator, err := lock.New(f.db, f.store, lock.Owner{RunID: "operator", Host: "test", PID: os.Getpid()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +78,8 @@ releases:
 	if berr := <-broken; berr != nil {
 		t.Fatal(berr)
 	}
-	if !errors.Is(err, history.ErrLeaseLost) {
-		t.Errorf("Apply = %v, want an error wrapping history.ErrLeaseLost", err)
+	if !errors.Is(err, lock.ErrLost) {
+		t.Errorf("Apply = %v, want an error wrapping lock.ErrLost", err)
 	}
 	var pe *runner.PartialError
 	if errors.As(err, &pe) {

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
@@ -209,7 +210,7 @@ func (r *Runner) Check(ctx context.Context, entries []releasemap.RangeEntry) err
 // moment the lease is lost. Before the first migration, Apply waits for
 // the processes of earlier attempts on this host that are still alive
 // (their guard), and refuses to start while any is.
-func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []releasemap.RangeEntry) ([]Result, error) {
+func (r *Runner) Apply(ctx context.Context, lease *lock.Lease, entries []releasemap.RangeEntry) ([]Result, error) {
 	return r.apply(ctx, lease, entries, nil)
 }
 
@@ -217,7 +218,7 @@ func (r *Runner) Apply(ctx context.Context, lease *history.Lease, entries []rele
 // migration is the fence's reference: a migration whose history changed
 // after p was computed (another run ended an attempt of it meanwhile) is
 // not started.
-func (r *Runner) ApplyPlan(ctx context.Context, lease *history.Lease, p *plan.Result) ([]Result, error) {
+func (r *Runner) ApplyPlan(ctx context.Context, lease *lock.Lease, p *plan.Result) ([]Result, error) {
 	seen := make(map[string]string, len(p.Migrations))
 	for _, m := range p.Migrations {
 		if m.Latest != nil && m.Latest.Status.Terminal() {
@@ -229,7 +230,7 @@ func (r *Runner) ApplyPlan(ctx context.Context, lease *history.Lease, p *plan.Re
 	return r.apply(ctx, lease, p.Plan, seen)
 }
 
-func (r *Runner) apply(ctx context.Context, lease *history.Lease, entries []releasemap.RangeEntry, seen map[string]string) ([]Result, error) {
+func (r *Runner) apply(ctx context.Context, lease *lock.Lease, entries []releasemap.RangeEntry, seen map[string]string) ([]Result, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
@@ -299,7 +300,7 @@ func (r *Runner) emit(ev Event) {
 //
 // The error is non-nil when the script did not start, or when its outcome
 // could not be recorded.
-func (r *Runner) runOne(ctx context.Context, lease *history.Lease, guard *process.Guard, e releasemap.RangeEntry, fc fence) (Result, error) {
+func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.Guard, e releasemap.RangeEntry, fc fence) (Result, error) {
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	settings := g.Effective(r.seq.Runner)
@@ -375,7 +376,7 @@ func (r *Runner) runOne(ctx context.Context, lease *history.Lease, guard *proces
 	switch {
 	case errors.Is(runErr, process.ErrInterrupted):
 		out.Status = history.Interrupted
-		if cause := context.Cause(runCtx); errors.Is(cause, history.ErrLeaseLost) {
+		if cause := context.Cause(runCtx); errors.Is(cause, lock.ErrLost) {
 			out.Reason = "stopped because the run lost its lock: " + cause.Error()
 			res.Err = fmt.Errorf("%s interrupted: %w", g.ID, cause)
 		} else {
@@ -412,7 +413,7 @@ func (r *Runner) runOne(ctx context.Context, lease *history.Lease, guard *proces
 // checkFence is step 3 of runOne: after the claim, the lease must still be
 // this run's, and the migration must not have ended an attempt since the
 // plan was made (nor be applied at all).
-func (r *Runner) checkFence(ctx context.Context, lease *history.Lease, id string, fc fence) error {
+func (r *Runner) checkFence(ctx context.Context, lease *lock.Lease, id string, fc fence) error {
 	var leaseErr error
 	done := make(chan struct{})
 	if lease != nil {
@@ -474,7 +475,7 @@ func (r *Runner) finish(ctx context.Context, att history.Attempt, out history.Ou
 		if errors.Is(err, history.ErrNotRunning) {
 			// Only a run that took over, or an operator breaking the lock,
 			// ends another run's attempt: this run lost its lock.
-			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: fmt.Errorf("%w: %w", history.ErrLeaseLost, err)}
+			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: fmt.Errorf("%w: %w", lock.ErrLost, err)}
 		}
 		if errors.Is(err, history.ErrInvalid) || errors.Is(err, history.ErrNotFound) || time.Now().Add(pause).After(deadline) {
 			return &OutcomeError{ID: att.Migration, AttemptID: att.ID, Outcome: out, Err: err}

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner"
 	"github.com/relmig/relmig/runner/process"
@@ -73,7 +74,7 @@ releases:
 	store, _ := history.NewMongoStore(db)
 	runID := history.NewRunID()
 	me := history.CurrentActor("example")
-	locker, _ := history.NewLocker(db, store, history.Owner{RunID: runID, Host: me.Host, PID: me.PID})
+	locker, _ := lock.New(db, store, lock.Owner{RunID: runID, Host: me.Host, PID: me.PID})
 
 	u, err := upgrade.New(seq, store, db, locker, upgrade.Options{
 		Runner: runner.Options{

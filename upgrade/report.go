@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner"
@@ -21,7 +22,7 @@ type Report struct {
 	// state could not be read again).
 	After *plan.Result
 	// Superseded is the dead run's lease this run took over, if any.
-	Superseded *history.Superseded
+	Superseded *lock.Superseded
 	// Requirements are the unmet requirements of the planned migrations.
 	Requirements []plan.Finding
 	// Results are the migrations that ran, in order; the last one is the
@@ -105,7 +106,7 @@ const (
 type Event struct {
 	Kind       EventKind
 	Wait       time.Duration
-	Superseded *history.Superseded
+	Superseded *lock.Superseded
 	RunID      string
 	Planned    int
 	Target     releasemap.Version

@@ -21,17 +21,18 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner"
 )
 
-// Locker takes the database's lease lock; *history.Locker is the one
-// relmig uses. Acquire returns a *history.HeldError when another run holds
+// Locker takes the database's lease lock; *lock.Locker is the one
+// relmig uses. Acquire returns a *lock.HeldError when another run holds
 // it; AcquireWait retries for up to wait.
 type Locker interface {
-	Acquire(ctx context.Context) (*history.Lease, error)
-	AcquireWait(ctx context.Context, wait time.Duration) (*history.Lease, error)
+	Acquire(ctx context.Context) (*lock.Lease, error)
+	AcquireWait(ctx context.Context, wait time.Duration) (*lock.Lease, error)
 }
 
 // Options configure an Upgrader. Zero values take the defaults named.
@@ -163,7 +164,7 @@ func (u *Upgrader) DryRun(ctx context.Context, target releasemap.Version) (*Repo
 //     was cancelled.
 //
 // The Report is returned also with an error, as far as it got. Errors: a
-// *history.HeldError (lock held), a *plan.RefusedError or
+// *lock.HeldError (lock held), a *plan.RefusedError or
 // *runner.RequirementsError (errors.Is plan.ErrRefused), the runner's errors
 // (*runner.PartialError, ErrNotStarted, a lost lease), and the release's
 // error joined to any of them.
@@ -218,11 +219,11 @@ func (u *Upgrader) Apply(ctx context.Context, target releasemap.Version) (rep *R
 }
 
 // lock takes the lease, waiting when the options say so.
-func (u *Upgrader) lock(ctx context.Context) (*history.Lease, error) {
+func (u *Upgrader) lock(ctx context.Context) (*lock.Lease, error) {
 	if u.locker == nil {
 		return nil, fmt.Errorf("%w: no lock to take", ErrInvalid)
 	}
-	var lease *history.Lease
+	var lease *lock.Lease
 	var err error
 	if u.opts.WaitLock > 0 {
 		u.emit(Event{Kind: EventLockWait, Wait: u.opts.WaitLock})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/internal/syncbuf"
+	"github.com/relmig/relmig/lock"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -254,7 +255,7 @@ func (a *app) marked(name string) bool {
 // lockDocs counts the lease documents in the lock collection.
 func (a *app) lockDocs() int64 {
 	a.t.Helper()
-	n, err := a.db.Collection(history.DefaultLockCollection).CountDocuments(context.Background(), bson.D{{Key: "_id", Value: history.DefaultLockName}})
+	n, err := a.db.Collection(lock.DefaultCollection).CountDocuments(context.Background(), bson.D{{Key: "_id", Value: lock.DefaultName}})
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 )
 
 // The shape of the fault stress.
@@ -240,9 +241,9 @@ func (d *faultDriver) resolve(ctx context.Context, id string) {
 
 // strike picks the lock's current holder and does one thing to it.
 func (d *faultDriver) strike(ctx context.Context) {
-	var lease history.LockInfo
-	err := d.b.client.Database(d.db).Collection(history.DefaultLockCollection).
-		FindOne(ctx, bson.D{{Key: "_id", Value: history.DefaultLockName}}).Decode(&lease)
+	var lease lock.Info
+	err := d.b.client.Database(d.db).Collection(lock.DefaultCollection).
+		FindOne(ctx, bson.D{{Key: "_id", Value: lock.DefaultName}}).Decode(&lease)
 	if err != nil {
 		return // free, or being taken over
 	}

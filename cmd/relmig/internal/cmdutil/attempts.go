@@ -2,11 +2,13 @@ package cmdutil
 
 import (
 	"fmt"
-	"github.com/relmig/relmig/internal/table"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/relmig/relmig/internal/table"
+	"github.com/relmig/relmig/lock"
 
 	"github.com/relmig/relmig/history"
 )
@@ -103,7 +105,7 @@ func Truncate(s string, n int) string { return table.Truncate(s, n) }
 // ReportSuperseded tells the operator, on w, that taking or breaking the
 // lock displaced another run's lease, and which of that run's attempts
 // became interrupted; verb is "took over" or "broke".
-func ReportSuperseded(w io.Writer, verb string, s *history.Superseded) {
+func ReportSuperseded(w io.Writer, verb string, s *lock.Superseded) {
 	prev := s.Previous
 	fmt.Fprintf(w, "%s lock %s of %s, acquired %s, expires %s\n", verb, prev.Name, prev.Owner,
 		prev.Acquired.UTC().Format(TimeLayout), prev.Expires.UTC().Format(TimeLayout))

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 )
 
 // DBFlags are the flags of every command that talks to the database.
@@ -161,9 +162,9 @@ func connectError(err error, uri string, useTLS bool, timeout time.Duration) err
 }
 
 // Locker returns the lease lock for this database, owned by the given run.
-func (d *DB) Locker(owner history.Owner, opts ...history.LockOption) (*history.Locker, error) {
-	opts = append([]history.LockOption{history.WithLockCollection(d.flags.LockCollection)}, opts...)
-	return history.NewLocker(d.Database, d.Store, owner, opts...)
+func (d *DB) Locker(owner lock.Owner, opts ...lock.Option) (*lock.Locker, error) {
+	opts = append([]lock.Option{lock.WithCollection(d.flags.LockCollection)}, opts...)
+	return lock.New(d.Database, d.Store, owner, opts...)
 }
 
 // Close disconnects, also after the command's context was cancelled.

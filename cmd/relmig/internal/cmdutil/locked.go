@@ -6,13 +6,14 @@ import (
 	"io"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/upgrade"
 )
 
 // LockOwner returns the lease owner for this process acting as run runID.
-func LockOwner(runID string) history.Owner {
+func LockOwner(runID string) lock.Owner {
 	a := history.CurrentActor("")
-	return history.Owner{RunID: runID, Host: a.Host, PID: a.PID}
+	return lock.Owner{RunID: runID, Host: a.Host, PID: a.PID}
 }
 
 // HeldHint adds what to do to the error of a held lock (exit 4): commands
@@ -20,7 +21,7 @@ func LockOwner(runID string) history.Owner {
 // "has no record yet" decisions they make are only sound without
 // overlapping writers.
 func HeldHint(err error) error {
-	if errors.Is(err, history.ErrLockHeld) {
+	if errors.Is(err, lock.ErrHeld) {
 		return fmt.Errorf("%w: another relmig run is changing this database; retry when it is done (relmig unlock shows and breaks the lock)", err)
 	}
 	return err

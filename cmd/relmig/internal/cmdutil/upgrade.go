@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/upgrade"
 )
@@ -12,7 +13,7 @@ import (
 // lock owned by this process as the Upgrader's run (a new run id unless
 // opts names one), and this process as the actor of every record. A bad
 // option exits 2.
-func (f *Factory) NewUpgrader(db *DB, seq *releasemap.Sequence, opts upgrade.Options, lock ...history.LockOption) (*upgrade.Upgrader, error) {
+func (f *Factory) NewUpgrader(db *DB, seq *releasemap.Sequence, opts upgrade.Options, lockOpts ...lock.Option) (*upgrade.Upgrader, error) {
 	if opts.Runner.RunID == "" {
 		opts.Runner.RunID = history.NewRunID()
 	}
@@ -20,7 +21,7 @@ func (f *Factory) NewUpgrader(db *DB, seq *releasemap.Sequence, opts upgrade.Opt
 		opts.Runner.Actor = history.CurrentActor(f.Version)
 	}
 	a := opts.Runner.Actor
-	locker, err := db.Locker(history.Owner{RunID: opts.Runner.RunID, Host: a.Host, PID: a.PID}, lock...)
+	locker, err := db.Locker(lock.Owner{RunID: opts.Runner.RunID, Host: a.Host, PID: a.PID}, lockOpts...)
 	if err != nil {
 		return nil, BadInput(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 )
 
 // Options are the inputs of `history`.
@@ -79,9 +80,9 @@ type EventJSON struct {
 	Lock            string         `json:"lock"`
 	Kind            string         `json:"kind"`
 	At              time.Time      `json:"at"`
-	PreviousOwner   history.Owner  `json:"previous_owner"`
+	PreviousOwner   lock.Owner     `json:"previous_owner"`
 	PreviousExpires time.Time      `json:"previous_expires"`
-	NewOwner        *history.Owner `json:"new_owner"`
+	NewOwner        *lock.Owner    `json:"new_owner"`
 	By              *history.Actor `json:"by"`
 	Reason          string         `json:"reason"`
 }
@@ -221,7 +222,7 @@ func writeTable(f *cmdutil.Factory, rep Report, withEvents bool) error {
 			by = e.NewOwner.String()
 		}
 		reason := e.Reason
-		if reason == "" && e.Kind == string(history.EventTakeover) {
+		if reason == "" && e.Kind == string(lock.EventTakeover) {
 			reason = "lease expired " + e.PreviousExpires.UTC().Format(cmdutil.TimeLayout)
 		}
 		t.Row(e.At.UTC().Format(cmdutil.TimeLayout), e.Lock, e.Kind, e.PreviousOwner.String(), by, cmdutil.Truncate(reason, 60))

@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/relmig/relmig/upgrade"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/relmig/relmig/lock"
+	"github.com/relmig/relmig/upgrade"
 
 	"github.com/spf13/cobra"
 
@@ -161,7 +163,7 @@ func ExitCodeOf(err error) cmdutil.ExitCode {
 		return cmdutil.ExitCanceled
 	case errors.Is(err, plan.ErrRefused), errors.Is(err, runner.ErrStale):
 		return cmdutil.ExitRefused
-	case errors.Is(err, history.ErrLockHeld), errors.Is(err, history.ErrLeaseLost), errors.Is(err, history.ErrClaimed):
+	case errors.Is(err, lock.ErrHeld), errors.Is(err, lock.ErrLost), errors.Is(err, history.ErrClaimed):
 		return cmdutil.ExitLocked
 	case errors.Is(err, runner.ErrMigrationFailed), errors.Is(err, runner.ErrNotStarted):
 		return cmdutil.ExitFailed

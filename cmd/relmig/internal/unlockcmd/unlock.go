@@ -12,6 +12,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 )
 
 // DefaultReason is recorded when --reason is not given.
@@ -61,20 +62,20 @@ lease at its next renewal and stops before its next migration.`,
 
 // Report is what unlock found and did; the `--output json` document.
 type Report struct {
-	Lock     string         `json:"lock"`
-	Locked   bool           `json:"locked"`
-	Holder   *history.Owner `json:"holder"`
-	Acquired *time.Time     `json:"acquired"`
-	Renewed  *time.Time     `json:"renewed"`
-	Expires  *time.Time     `json:"expires"`
-	Expired  bool           `json:"expired"`
-	Broken   bool           `json:"broken"`
+	Lock     string      `json:"lock"`
+	Locked   bool        `json:"locked"`
+	Holder   *lock.Owner `json:"holder"`
+	Acquired *time.Time  `json:"acquired"`
+	Renewed  *time.Time  `json:"renewed"`
+	Expires  *time.Time  `json:"expires"`
+	Expired  bool        `json:"expired"`
+	Broken   bool        `json:"broken"`
 	// Interrupted are the holder's running attempts that became
 	// interrupted.
 	Interrupted []history.Attempt `json:"interrupted"`
 }
 
-func (r *Report) setHolder(i history.LockInfo, now time.Time) {
+func (r *Report) setHolder(i lock.Info, now time.Time) {
 	r.Locked = true
 	r.Holder = &i.Owner
 	r.Acquired, r.Renewed, r.Expires = &i.Acquired, &i.Renewed, &i.Expires
@@ -97,9 +98,9 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	rep := Report{Lock: history.DefaultLockName, Interrupted: []history.Attempt{}}
+	rep := Report{Lock: lock.DefaultName, Interrupted: []history.Attempt{}}
 	info, err := locker.Inspect(ctx)
-	if errors.Is(err, history.ErrNotLocked) {
+	if errors.Is(err, lock.ErrNotLocked) {
 		fmt.Fprintln(f.IO.ErrOut, "not locked")
 		return write(f, rep)
 	}
@@ -113,14 +114,14 @@ func run(cmd *cobra.Command, opts *Options) error {
 	if rep.Expired {
 		sup, err := takeOverExpired(ctx, locker, by, reason)
 		switch {
-		case errors.Is(err, history.ErrLockHeld) && !opts.Force:
+		case errors.Is(err, lock.ErrHeld) && !opts.Force:
 			// A run took the expired lease over (or is taking it over)
 			// between our read and our claim: a live holder now.
 			if werr := write(f, rep); werr != nil {
 				return werr
 			}
 			return fmt.Errorf("the lock changed hands while unlocking it: %w; run relmig unlock again to see the new holder", err)
-		case errors.Is(err, history.ErrLockHeld):
+		case errors.Is(err, lock.ErrHeld):
 			// --force: break whoever holds it now, below.
 		case sup == nil && err != nil:
 			return err
@@ -136,12 +137,12 @@ func run(cmd *cobra.Command, opts *Options) error {
 		if err := write(f, rep); err != nil {
 			return err
 		}
-		held := &history.HeldError{Lock: info.Name, Owner: info.Owner, Expires: info.Expires}
+		held := &lock.HeldError{Lock: info.Name, Owner: info.Owner, Expires: info.Expires}
 		return fmt.Errorf("%w (in %s): the lease is live, so its run may still be working; make sure it is gone, then pass --force to break it",
 			held, time.Until(info.Expires).Round(time.Second))
 	}
 	sup, err := locker.Break(ctx, by, reason)
-	if errors.Is(err, history.ErrNotLocked) {
+	if errors.Is(err, lock.ErrNotLocked) {
 		fmt.Fprintln(f.IO.ErrOut, "not locked (released meanwhile)")
 		return write(f, Report{Lock: rep.Lock, Interrupted: rep.Interrupted})
 	}
@@ -151,7 +152,7 @@ func run(cmd *cobra.Command, opts *Options) error {
 // broke reports a displaced lease: what it was, and which attempts became
 // interrupted. opErr is the error of breaking it, returned after the
 // report so that what did happen is shown.
-func broke(f *cmdutil.Factory, rep Report, verb string, sup *history.Superseded, opErr error) error {
+func broke(f *cmdutil.Factory, rep Report, verb string, sup *lock.Superseded, opErr error) error {
 	if sup.Previous.Expires.IsZero() {
 		return opErr // failed before it read the lease: nothing happened
 	}
@@ -174,7 +175,7 @@ func broke(f *cmdutil.Factory, rep Report, verb string, sup *history.Superseded,
 // dead run's attempts interrupted), after which breaking our own lease
 // records who unlocked and why. It returns what the takeover displaced,
 // nil when the lease was released meanwhile.
-func takeOverExpired(ctx context.Context, locker *history.Locker, by history.Actor, reason string) (*history.Superseded, error) {
+func takeOverExpired(ctx context.Context, locker *lock.Locker, by history.Actor, reason string) (*lock.Superseded, error) {
 	lease, err := locker.Acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -185,7 +186,7 @@ func takeOverExpired(ctx context.Context, locker *history.Locker, by history.Act
 	}
 	_, berr := locker.Break(ctx, by, fmt.Sprintf("%s (expired lease of %s)", reason, sup.Previous.Owner))
 	rerr := lease.Release(ctx)
-	if berr == nil && errors.Is(rerr, history.ErrLeaseLost) {
+	if berr == nil && errors.Is(rerr, lock.ErrLost) {
 		rerr = nil // Break deleted our own lease, as intended
 	}
 	return sup, errors.Join(berr, rerr)

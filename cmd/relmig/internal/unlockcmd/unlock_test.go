@@ -18,6 +18,7 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/unlockcmd"
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/internal/testdb"
+	"github.com/relmig/relmig/lock"
 )
 
 const testMap = `relmig: 1
@@ -87,8 +88,8 @@ func (e *env) relmig(t *testing.T, args ...string) (code cmdutil.ExitCode, stdou
 func TestLiveLock(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	holder := history.Owner{RunID: "20240501T020000Z-00000000000000aa", Host: "replica-7", PID: 4242}
-	locker, err := history.NewLocker(e.db, e.store, holder)
+	holder := lock.Owner{RunID: "20240501T020000Z-00000000000000aa", Host: "replica-7", PID: 4242}
+	locker, err := lock.New(e.db, e.store, holder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +148,11 @@ func TestLiveLock(t *testing.T) {
 	if got.Status != history.Interrupted || !strings.Contains(got.Reason, "pod replica-7 was deleted") {
 		t.Errorf("holder's attempt after --force: %s %q, want interrupted with the reason", got.Status, got.Reason)
 	}
-	if _, err := locker.Inspect(ctx); !errors.Is(err, history.ErrNotLocked) {
+	if _, err := locker.Inspect(ctx); !errors.Is(err, lock.ErrNotLocked) {
 		t.Errorf("lease after --force: %v, want ErrNotLocked", err)
 	}
 	// The holder finds out at its next renewal; Release says so.
-	if err := lease.Release(ctx); !errors.Is(err, history.ErrLeaseLost) {
+	if err := lease.Release(ctx); !errors.Is(err, lock.ErrLost) {
 		t.Errorf("holder's Release after the break: %v, want ErrLeaseLost", err)
 	}
 
@@ -177,7 +178,7 @@ func TestLiveLock(t *testing.T) {
 func TestExpiredLease(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	dead := history.Owner{RunID: "20240501T020000Z-00000000000000dd", Host: "replica-3", PID: 99}
+	dead := lock.Owner{RunID: "20240501T020000Z-00000000000000dd", Host: "replica-3", PID: 99}
 	running, err := e.store.Begin(ctx, history.Attempt{Migration: "a.js", Release: "v1.0.0", RunID: dead.RunID})
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +186,8 @@ func TestExpiredLease(t *testing.T) {
 	// A dead holder is a lease nobody renews: write it as it would be
 	// found a minute after its run was killed.
 	past := time.Now().Add(-2 * time.Minute).UTC().Truncate(time.Millisecond)
-	_, err = e.db.Collection(history.DefaultLockCollection).InsertOne(ctx, history.LockInfo{
-		Name: history.DefaultLockName, Owner: dead, Token: "deadbeef", Acquired: past, Renewed: past,
+	_, err = e.db.Collection(lock.DefaultCollection).InsertOne(ctx, lock.Info{
+		Name: lock.DefaultName, Owner: dead, Token: "deadbeef", Acquired: past, Renewed: past,
 		Expires: past.Add(time.Minute), DeadRuns: []string{},
 	})
 	if err != nil {
@@ -212,25 +213,25 @@ func TestExpiredLease(t *testing.T) {
 	if got.Status != history.Interrupted {
 		t.Errorf("dead run's attempt is %s, want interrupted", got.Status)
 	}
-	locker, err := history.NewLocker(e.db, e.store, history.Owner{RunID: "test"})
+	locker, err := lock.New(e.db, e.store, lock.Owner{RunID: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := locker.Inspect(ctx); !errors.Is(err, history.ErrNotLocked) {
+	if _, err := locker.Inspect(ctx); !errors.Is(err, lock.ErrNotLocked) {
 		t.Errorf("lease after unlock: %v, want ErrNotLocked", err)
 	}
 	evs, err := locker.Events(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[history.EventKind]history.LockEvent{}
+	kinds := map[lock.EventKind]lock.Event{}
 	for _, ev := range evs {
 		kinds[ev.Kind] = ev
 	}
-	if tk, ok := kinds[history.EventTakeover]; !ok || tk.Previous.Owner != dead {
+	if tk, ok := kinds[lock.EventTakeover]; !ok || tk.Previous.Owner != dead {
 		t.Errorf("no takeover event of the dead lease: %+v", evs)
 	}
-	if br, ok := kinds[history.EventBreak]; !ok || br.By == nil || !strings.Contains(br.Reason, unlockcmd.DefaultReason) ||
+	if br, ok := kinds[lock.EventBreak]; !ok || br.By == nil || !strings.Contains(br.Reason, unlockcmd.DefaultReason) ||
 		!strings.Contains(br.Reason, dead.String()) {
 		t.Errorf("no break event naming the operator, the reason and the dead holder: %+v", evs)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
-	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/gitscan"
@@ -80,7 +80,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.StringVar(&opts.To, "to", "", "target version (default: the highest release in the map)")
 	fl.BoolVar(&opts.Apply, "apply", false, "run the plan (without it, only print it)")
 	fl.DurationVar(&opts.WaitLock, "wait-lock", 0, "wait this long for another run's lock instead of exiting 4")
-	fl.DurationVar(&opts.Lease, "lease", history.DefaultLeaseDuration, "lock lease; renewed every third of it while running")
+	fl.DurationVar(&opts.Lease, "lease", lock.DefaultLeaseDuration, "lock lease; renewed every third of it while running")
 	fl.StringArrayVar(&opts.Retry, "retry", nil, "run this failed or interrupted non-idempotent migration again (after checking the data); repeatable")
 	fl.StringArrayVar(&opts.Accept, "accept-changed", nil, "run this migration although its content differs from the map's sha256 (after checking the change); repeatable")
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings (changed scripts, unknown ids, out-of-order) as refusals")
@@ -126,7 +126,7 @@ func run(ctx context.Context, opts *Options) error {
 	u, err := f.NewUpgrader(db, seq, upgrade.Options{
 		Runner: ro, WaitLock: opts.WaitLock, Retry: opts.Retry, Strict: opts.Strict, AheadOK: opts.AheadOK,
 		Events: events(f),
-	}, history.WithLeaseDuration(opts.Lease))
+	}, lock.WithLeaseDuration(opts.Lease))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
-	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/lock"
 )
 
 func TestFlagParsing(t *testing.T) {
@@ -16,7 +16,7 @@ func TestFlagParsing(t *testing.T) {
 		check func(o *Options) bool
 	}{
 		{nil, func(o *Options) bool {
-			return !o.Apply && o.To == "" && o.WaitLock == 0 && o.Lease == history.DefaultLeaseDuration &&
+			return !o.Apply && o.To == "" && o.WaitLock == 0 && o.Lease == lock.DefaultLeaseDuration &&
 				len(o.Retry) == 0 && !o.Strict && o.CacheDir == "" && o.LogDir == ""
 		}},
 		{[]string{"--to", "v2.0.1", "--apply", "--wait-lock", "10m", "--lease", "2s", "--strict"}, func(o *Options) bool {

@@ -1,4 +1,4 @@
-package history
+package lock
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/internal/testdb"
 )
 
@@ -22,19 +23,19 @@ func tctx(t *testing.T) context.Context {
 	return c
 }
 
-func newStore(t *testing.T, db *mongo.Database) *MongoStore {
+func newStore(t *testing.T, db *mongo.Database) *history.MongoStore {
 	t.Helper()
-	s, err := NewMongoStore(db)
+	s, err := history.NewMongoStore(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func newLocker(t *testing.T, db *mongo.Database, s Store, run string, opts ...LockOption) *Locker {
+func newLocker(t *testing.T, db *mongo.Database, s history.Store, run string, opts ...Option) *Locker {
 	t.Helper()
-	opts = append([]LockOption{WithLeaseDuration(testLease)}, opts...)
-	l, err := NewLocker(db, s, Owner{RunID: run, Host: "test-host", PID: 1000}, opts...)
+	opts = append([]Option{WithLeaseDuration(testLease)}, opts...)
+	l, err := New(db, s, Owner{RunID: run, Host: "test-host", PID: 1000}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,23 +48,23 @@ func TestNewLockerValidates(t *testing.T) {
 	own := Owner{RunID: "r"}
 	for name, c := range map[string]struct {
 		db    *mongo.Database
-		store Store
+		store history.Store
 		owner Owner
-		opts  []LockOption
+		opts  []Option
 	}{
 		"nil db":       {nil, s, own, nil},
 		"nil store":    {db, nil, own, nil},
 		"no run id":    {db, s, Owner{Host: "h"}, nil},
-		"short lease":  {db, s, own, []LockOption{WithLeaseDuration(10 * time.Millisecond)}},
-		"slash name":   {db, s, own, []LockOption{WithLockName("a/b")}},
-		"empty name":   {db, s, own, []LockOption{WithLockName("")}},
-		"bad coll":     {db, s, own, []LockOption{WithLockCollection("")}},
-		"zero retry":   {db, s, own, []LockOption{WithRetryInterval(0)}},
-		"system coll":  {db, s, own, []LockOption{WithLockCollection("system.js")}},
-		"dollar coll":  {db, s, own, []LockOption{WithLockCollection("$x")}},
-		"neg duration": {db, s, own, []LockOption{WithLeaseDuration(-time.Second)}},
+		"short lease":  {db, s, own, []Option{WithLeaseDuration(10 * time.Millisecond)}},
+		"slash name":   {db, s, own, []Option{WithName("a/b")}},
+		"empty name":   {db, s, own, []Option{WithName("")}},
+		"bad coll":     {db, s, own, []Option{WithCollection("")}},
+		"zero retry":   {db, s, own, []Option{WithRetryInterval(0)}},
+		"system coll":  {db, s, own, []Option{WithCollection("system.js")}},
+		"dollar coll":  {db, s, own, []Option{WithCollection("$x")}},
+		"neg duration": {db, s, own, []Option{WithLeaseDuration(-time.Second)}},
 	} {
-		if _, err := NewLocker(c.db, c.store, c.owner, c.opts...); !errors.Is(err, ErrInvalid) {
+		if _, err := New(c.db, c.store, c.owner, c.opts...); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
@@ -87,7 +88,7 @@ func TestLockHeldAndReleased(t *testing.T) {
 	}
 	_, err = b.Acquire(ctx)
 	var held *HeldError
-	if !errors.As(err, &held) || !errors.Is(err, ErrLockHeld) || held.Owner.RunID != "run-a" || held.Expires.IsZero() {
+	if !errors.As(err, &held) || !errors.Is(err, ErrHeld) || held.Owner.RunID != "run-a" || held.Expires.IsZero() {
 		t.Fatalf("second Acquire: err = %v, want *HeldError naming run-a", err)
 	}
 	if !strings.Contains(err.Error(), "run run-a (pid 1000 on test-host)") {
@@ -102,8 +103,8 @@ func TestLockHeldAndReleased(t *testing.T) {
 	}
 	// AcquireWait gives up after its wait with the held error.
 	start := time.Now()
-	if _, err := b.AcquireWait(ctx, 300*time.Millisecond); !errors.Is(err, ErrLockHeld) {
-		t.Fatalf("AcquireWait while held: err = %v, want ErrLockHeld", err)
+	if _, err := b.AcquireWait(ctx, 300*time.Millisecond); !errors.Is(err, ErrHeld) {
+		t.Fatalf("AcquireWait while held: err = %v, want ErrHeld", err)
 	}
 	if d := time.Since(start); d < 300*time.Millisecond || d > 3*time.Second {
 		t.Fatalf("AcquireWait(300ms) returned after %s", d)
@@ -159,18 +160,18 @@ func TestBreak(t *testing.T) {
 	ctx := tctx(t)
 	s := newStore(t, db)
 	holder, op := newLocker(t, db, s, "run-a"), newLocker(t, db, s, "run-op")
-	if _, err := op.Break(ctx, Actor{User: "ops"}, "x"); !errors.Is(err, ErrNotLocked) {
+	if _, err := op.Break(ctx, history.Actor{User: "ops"}, "x"); !errors.Is(err, ErrNotLocked) {
 		t.Fatalf("Break of a free lock: err = %v, want ErrNotLocked", err)
 	}
 	lease, err := holder.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	att, err := s.Begin(ctx, Attempt{Migration: "m.ts", RunID: "run-a"})
+	att, err := s.Begin(ctx, history.Attempt{Migration: "m.ts", RunID: "run-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	by := Actor{User: "ops", Host: "bastion", PID: 7, Version: "v1"}
+	by := history.Actor{User: "ops", Host: "bastion", PID: 7, Version: "v1"}
 	got, err := op.Break(ctx, by, "holder pod is gone")
 	if err != nil {
 		t.Fatalf("Break: %v", err)
@@ -178,7 +179,7 @@ func TestBreak(t *testing.T) {
 	if got.Previous.Owner.RunID != "run-a" || len(got.Interrupted) != 1 || got.Interrupted[0].ID != att.ID {
 		t.Fatalf("Break = %+v, want run-a's lease and its running attempt", got)
 	}
-	if a, _ := s.Get(ctx, att.ID); a.Status != Interrupted || !strings.Contains(a.Reason, "broken by ops@bastion: holder pod is gone") {
+	if a, _ := s.Get(ctx, att.ID); a.Status != history.Interrupted || !strings.Contains(a.Reason, "broken by ops@bastion: holder pod is gone") {
 		t.Fatalf("attempt after Break: %s %q", a.Status, a.Reason)
 	}
 	if _, err := op.Inspect(ctx); !errors.Is(err, ErrNotLocked) {
@@ -190,11 +191,11 @@ func TestBreak(t *testing.T) {
 	case <-time.After(2 * testLease):
 		t.Fatal("the holder did not notice its lease was broken")
 	}
-	if err := lease.Err(); !errors.Is(err, ErrLeaseLost) || !strings.Contains(err.Error(), "broken or released") {
+	if err := lease.Err(); !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "broken or released") {
 		t.Fatalf("Err after Break = %v", err)
 	}
-	if err := lease.Release(ctx); !errors.Is(err, ErrLeaseLost) {
-		t.Fatalf("Release of a broken lease: err = %v, want ErrLeaseLost", err)
+	if err := lease.Release(ctx); !errors.Is(err, ErrLost) {
+		t.Fatalf("Release of a broken lease: err = %v, want ErrLost", err)
 	}
 	evs, err := op.Events(ctx)
 	if err != nil || len(evs) != 1 {
@@ -217,15 +218,15 @@ func TestTakeoverOfDeadHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	att, err := s.Begin(ctx, Attempt{Migration: "m.ts", RunID: "run-dead"})
+	att, err := s.Begin(ctx, history.Attempt{Migration: "m.ts", RunID: "run-dead"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dl.finish() // the process dies: no more renewals, no release
 	expires := dl.Info().Expires
 
-	if _, err := taker.Acquire(ctx); !errors.Is(err, ErrLockHeld) {
-		t.Fatalf("Acquire before expiry: err = %v, want ErrLockHeld", err)
+	if _, err := taker.Acquire(ctx); !errors.Is(err, ErrHeld) {
+		t.Fatalf("Acquire before expiry: err = %v, want ErrHeld", err)
 	}
 	lease, err := taker.AcquireWait(ctx, 5*testLease)
 	if err != nil {
@@ -239,11 +240,11 @@ func TestTakeoverOfDeadHolder(t *testing.T) {
 	if sup == nil || sup.Previous.Owner.RunID != "run-dead" || len(sup.Interrupted) != 1 || sup.Interrupted[0].ID != att.ID {
 		t.Fatalf("Superseded = %+v, want run-dead's lease and its attempt", sup)
 	}
-	if a, _ := s.Get(ctx, att.ID); a.Status != Interrupted || !strings.Contains(a.Reason, "run run-dead stopped renewing") {
+	if a, _ := s.Get(ctx, att.ID); a.Status != history.Interrupted || !strings.Contains(a.Reason, "run run-dead stopped renewing") {
 		t.Fatalf("attempt after takeover: %s %q", a.Status, a.Reason)
 	}
-	if _, err := s.Finish(ctx, att.ID, Outcome{Status: Succeeded}); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("late Finish of the dead run: err = %v, want ErrNotRunning", err)
+	if _, err := s.Finish(ctx, att.ID, history.Outcome{Status: history.Succeeded}); !errors.Is(err, history.ErrNotRunning) {
+		t.Fatalf("late Finish of the dead run: err = %v, want history.ErrNotRunning", err)
 	}
 	if info := lease.Info(); len(info.DeadRuns) != 0 {
 		t.Fatalf("dead runs left in the lease: %v", info.DeadRuns)
@@ -266,7 +267,7 @@ func TestLeaseLostToTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection(DefaultLockCollection).UpdateOne(ctx, bson.D{{Key: "_id", Value: DefaultLockName}},
+	if _, err := db.Collection(DefaultCollection).UpdateOne(ctx, bson.D{{Key: "_id", Value: DefaultName}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "expires", Value: time.Now().Add(-time.Hour)}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func TestLeaseLostToTakeover(t *testing.T) {
 	case <-time.After(2 * testLease):
 		t.Fatal("the slow holder did not notice the takeover")
 	}
-	if err := sl.Err(); !errors.Is(err, ErrLeaseLost) || !strings.Contains(err.Error(), "taken over by run run-taker") {
+	if err := sl.Err(); !errors.Is(err, ErrLost) || !strings.Contains(err.Error(), "taken over by run run-taker") {
 		t.Fatalf("Err = %v", err)
 	}
 	_ = sl.Release(ctx)
@@ -297,8 +298,8 @@ func TestLockCustomNames(t *testing.T) {
 	_, db := testdb.New(t)
 	ctx := tctx(t)
 	s := newStore(t, db)
-	a := newLocker(t, db, s, "run-a", WithLockCollection("locks"), WithLockName("one"))
-	b := newLocker(t, db, s, "run-b", WithLockCollection("locks"), WithLockName("two"))
+	a := newLocker(t, db, s, "run-a", WithCollection("locks"), WithName("one"))
+	b := newLocker(t, db, s, "run-b", WithCollection("locks"), WithName("two"))
 	la, err := a.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +313,7 @@ func TestLockCustomNames(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, _ := db.Collection(DefaultLockCollection).CountDocuments(ctx, bson.D{}); n != 0 {
+	if n, _ := db.Collection(DefaultCollection).CountDocuments(ctx, bson.D{}); n != 0 {
 		t.Fatalf("%d documents in the default lock collection", n)
 	}
 }

@@ -1,4 +1,4 @@
-package history
+package lock
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type Lease struct {
 	superseded *Superseded // set once by Acquire, read-only afterwards
 
 	mu   sync.Mutex // guards info, until, err, released
-	info LockInfo
+	info Info
 	// until is when the lease expires by this process's monotonic clock:
 	// the moment the last successful write of the lease was sent, plus the
 	// lease duration. The wall clock (info.Expires) is checked too, because
@@ -51,7 +51,7 @@ type Lease struct {
 // the lease with its heartbeat running. The heartbeat keeps the values of
 // ctx but not its cancellation, so that a cancelled run keeps its lease
 // until it has recorded the interruption and called Release.
-func (l *Locker) start(ctx context.Context, info LockInfo, sent time.Time) *Lease {
+func (l *Locker) start(ctx context.Context, info Info, sent time.Time) *Lease {
 	hbCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	ls := &Lease{l: l, info: info, until: sent.Add(l.lease), lost: make(chan struct{}), stop: stop, done: make(chan struct{})}
 	go ls.heartbeat(hbCtx)
@@ -59,7 +59,7 @@ func (l *Locker) start(ctx context.Context, info LockInfo, sent time.Time) *Leas
 }
 
 // Info returns the lease document as last written by this holder.
-func (ls *Lease) Info() LockInfo {
+func (ls *Lease) Info() Info {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	return ls.info
@@ -73,7 +73,7 @@ func (ls *Lease) Superseded() *Superseded { return ls.superseded }
 func (ls *Lease) Lost() <-chan struct{} { return ls.lost }
 
 // Err returns nil while the lease is held, and after a loss an error
-// wrapping ErrLeaseLost that says why.
+// wrapping ErrLost that says why.
 func (ls *Lease) Err() error {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
@@ -98,7 +98,7 @@ func (ls *Lease) left(now time.Time) time.Duration {
 // Valid returns nil when the lease is held and more than Margin of it is
 // left now, by this host's monotonic and wall clocks alike. It does no
 // I/O. A lease found expired is lost (a successor may hold it by now).
-// Errors: an error wrapping ErrLeaseLost.
+// Errors: an error wrapping ErrLost.
 func (ls *Lease) Valid() error {
 	if err := ls.Err(); err != nil {
 		return err
@@ -110,7 +110,7 @@ func (ls *Lease) Valid() error {
 	}
 	if m := ls.l.margin(); left < m {
 		return fmt.Errorf("%w: lock %s: only %s of the lease is left by this host's clock, under the %s safety margin",
-			ErrLeaseLost, ls.l.name, left.Round(time.Millisecond), m)
+			ErrLost, ls.l.name, left.Round(time.Millisecond), m)
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (ls *Lease) Valid() error {
 // Verify reads the lease back and returns nil when it is still this
 // holder's, and Valid after the read. A lease found broken or taken over
 // is lost.
-// Errors: an error wrapping ErrLeaseLost, or the database error that kept
+// Errors: an error wrapping ErrLost, or the database error that kept
 // it from reading the lease (then the caller cannot know, and must not
 // start anything).
 func (ls *Lease) Verify(ctx context.Context) error {
@@ -144,7 +144,7 @@ func (ls *Lease) markLost(cause error) {
 	if ls.err != nil {
 		return
 	}
-	ls.err = fmt.Errorf("%w: lock %s: %w", ErrLeaseLost, ls.l.name, cause)
+	ls.err = fmt.Errorf("%w: lock %s: %w", ErrLost, ls.l.name, cause)
 	close(ls.lost)
 }
 
@@ -204,7 +204,7 @@ func (ls *Lease) renew(ctx context.Context) error {
 		bson.D{{Key: "_id", Value: info.Name}, {Key: "token", Value: info.Token}, {Key: "expires", Value: bson.D{{Key: "$gt", Value: t.Add(ls.l.margin())}}}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "renewed", Value: t}, {Key: "expires", Value: t.Add(ls.l.lease)}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After))
-	var got LockInfo
+	var got Info
 	err := res.Decode(&got)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		why := ls.whyGone(ctx, info, t)
@@ -225,7 +225,7 @@ func (ls *Lease) renew(ctx context.Context) error {
 
 // whyGone explains why the lease info is no longer renewable: an errGone
 // when the server's answer settles it.
-func (ls *Lease) whyGone(ctx context.Context, info LockInfo, t time.Time) error {
+func (ls *Lease) whyGone(ctx context.Context, info Info, t time.Time) error {
 	cur, found, err := ls.l.read(ctx)
 	switch {
 	case err != nil:
@@ -244,7 +244,7 @@ func (ls *Lease) whyGone(ctx context.Context, info LockInfo, t time.Time) error 
 // holder's and still valid. It runs under context.WithoutCancel(ctx) with
 // its own timeout, so that a run stopped by Ctrl-C still unlocks. Calling
 // it again does nothing.
-// Errors: an error wrapping ErrLeaseLost when the lease was lost before or
+// Errors: an error wrapping ErrLost when the lease was lost before or
 // could not be deleted because it was no longer this holder's; the lease
 // is then left to its current holder, or to expire.
 func (ls *Lease) Release(ctx context.Context) error {
@@ -269,7 +269,7 @@ func (ls *Lease) Release(ctx context.Context) error {
 	}
 	if res.DeletedCount == 0 {
 		err := ls.whyGone(ctx, info, t)
-		return fmt.Errorf("release: %w: lock %s: %w", ErrLeaseLost, info.Name, err)
+		return fmt.Errorf("release: %w: lock %s: %w", ErrLost, info.Name, err)
 	}
 	return nil
 }

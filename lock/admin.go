@@ -1,15 +1,16 @@
-package history
+package lock
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/relmig/relmig/history"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// EventKind says what a LockEvent records.
+// EventKind says what a Event records.
 type EventKind string
 
 // The kinds of lock events.
@@ -24,24 +25,24 @@ const (
 	EventBreak EventKind = "break"
 )
 
-// LockEvent is the audit record of a lease displaced other than by its
+// Event is the audit record of a lease displaced other than by its
 // holder's Release. Events live in the lock collection beside the lease
 // document (their _ids start with the lock name and a '/'), are only ever
 // inserted, and travel with a backup like the history does. They are not
 // attempts, so they stay out of the history collection, where every reader
 // (planner, `relmig history`) would have to skip them.
-type LockEvent struct {
+type Event struct {
 	ID   string    `bson:"_id" json:"id"`
 	Lock string    `bson:"lock" json:"lock"`
 	Kind EventKind `bson:"kind" json:"kind"`
 	At   time.Time `bson:"at" json:"at"`
 	// Previous is the lease as it was displaced.
-	Previous LockInfo `bson:"previous" json:"previous"`
+	Previous Info `bson:"previous" json:"previous"`
 	// NewOwner is the run that took over (EventTakeover).
 	NewOwner *Owner `bson:"new_owner,omitempty" json:"new_owner,omitempty"`
 	// By is the operator who broke the lock (EventBreak).
-	By     *Actor `bson:"by,omitempty" json:"by,omitempty"`
-	Reason string `bson:"reason" json:"reason"`
+	By     *history.Actor `bson:"by,omitempty" json:"by,omitempty"`
+	Reason string         `bson:"reason" json:"reason"`
 	// ValidUntil bounds a takeover claim: a claimant that has not replaced
 	// the lease by then must not, and another contender may claim anew.
 	ValidUntil time.Time `bson:"valid_until" json:"valid_until"`
@@ -49,13 +50,13 @@ type LockEvent struct {
 
 // Inspect returns the current lease, live or expired.
 // Errors: ErrNotLocked when there is none.
-func (l *Locker) Inspect(ctx context.Context) (LockInfo, error) {
+func (l *Locker) Inspect(ctx context.Context) (Info, error) {
 	cur, found, err := l.read(ctx)
 	if err != nil {
-		return LockInfo{}, fmt.Errorf("inspect lock %s: %w", l.name, err)
+		return Info{}, fmt.Errorf("inspect lock %s: %w", l.name, err)
 	}
 	if !found {
-		return LockInfo{}, fmt.Errorf("inspect lock %s: %w", l.name, ErrNotLocked)
+		return Info{}, fmt.Errorf("inspect lock %s: %w", l.name, ErrNotLocked)
 	}
 	return cur, nil
 }
@@ -67,13 +68,13 @@ func (l *Locker) Inspect(ctx context.Context) (LockInfo, error) {
 // alive loses its lease at its next renewal and stops before its next
 // migration. Running Break again after a failure is safe.
 // Errors: ErrNotLocked when there is no lease.
-func (l *Locker) Break(ctx context.Context, by Actor, reason string) (Superseded, error) {
+func (l *Locker) Break(ctx context.Context, by history.Actor, reason string) (Superseded, error) {
 	cur, err := l.Inspect(ctx)
 	if err != nil {
 		return Superseded{}, err
 	}
 	t := now()
-	ev := LockEvent{
+	ev := Event{
 		ID: fmt.Sprintf("%s/break/%s", l.name, bson.NewObjectID().Hex()), Lock: l.name, Kind: EventBreak, At: t,
 		Previous: cur, By: &by, Reason: reason, ValidUntil: t,
 	}
@@ -101,13 +102,13 @@ func (l *Locker) Break(ctx context.Context, by Actor, reason string) (Superseded
 
 // Events returns the lock's audit records, newest first.
 // Errors: none beyond database errors.
-func (l *Locker) Events(ctx context.Context) ([]LockEvent, error) {
+func (l *Locker) Events(ctx context.Context) ([]Event, error) {
 	cur, err := l.coll.Find(ctx, bson.D{{Key: "lock", Value: l.name}},
 		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}))
 	if err != nil {
 		return nil, fmt.Errorf("list events of lock %s: %w", l.name, err)
 	}
-	var evs []LockEvent
+	var evs []Event
 	if err := cur.All(ctx, &evs); err != nil {
 		return nil, fmt.Errorf("list events of lock %s: %w", l.name, err)
 	}

@@ -1,4 +1,4 @@
-package history
+package lock
 
 import (
 	"context"
@@ -9,13 +9,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relmig/relmig/history"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// Defaults of NewLocker.
+// Defaults of New.
 const (
-	DefaultLockName      = "relmig"
+	DefaultCollection    = "relmig_lock"
+	DefaultName          = "relmig"
 	DefaultLeaseDuration = 30 * time.Second
 )
 
@@ -31,8 +33,8 @@ func (o Owner) String() string {
 	return fmt.Sprintf("run %s (pid %d on %s)", o.RunID, o.PID, o.Host)
 }
 
-// LockInfo is the lease document: who holds the lock and until when.
-type LockInfo struct {
+// Info is the lease document: who holds the lock and until when.
+type Info struct {
 	Name  string `bson:"_id" json:"name"`
 	Owner Owner  `bson:"owner" json:"owner"`
 	// Token is fresh for every acquisition; every write to the lease is
@@ -48,14 +50,14 @@ type LockInfo struct {
 }
 
 // Expired reports whether the lease was no longer valid at t.
-func (i LockInfo) Expired(t time.Time) bool { return i.Expires.Before(t) }
+func (i Info) Expired(t time.Time) bool { return i.Expires.Before(t) }
 
 // Superseded is what displacing a lease did: the lease that was taken over
 // (Acquire) or broken (Break), and the attempts of its run that became
 // interrupted.
 type Superseded struct {
-	Previous    LockInfo
-	Interrupted []Attempt
+	Previous    Info
+	Interrupted []history.Attempt
 }
 
 // Locker takes the lease lock that makes one run at a time change a
@@ -75,30 +77,30 @@ type Superseded struct {
 // not give (2): it reads matching documents, then overwrites them by _id, so
 // two contenders taking over the same expired lease both "succeed" (20 of
 // 20 trials in a probe against the development server). Taking over
-// therefore first inserts a claim (a LockEvent whose _id names the expired
+// therefore first inserts a claim (a Event whose _id names the expired
 // lease's token), which (1) makes exclusive on both servers; the claim is
 // also the audit record of the takeover.
 type Locker struct {
 	coll  *mongo.Collection
-	store Store
+	store history.Store
 	owner Owner
 	name  string
 	lease time.Duration
 	retry time.Duration
 }
 
-// LockOption configures NewLocker.
-type LockOption func(*lockConfig) error
+// Option configures New.
+type Option func(*config) error
 
-type lockConfig struct {
+type config struct {
 	coll, name   string
 	lease, retry time.Duration
 }
 
-// WithLockCollection names the lock collection (default relmig_lock).
-func WithLockCollection(name string) LockOption {
-	return func(c *lockConfig) error {
-		if err := checkCollectionName(name); err != nil {
+// WithCollection names the lock collection (default relmig_lock).
+func WithCollection(name string) Option {
+	return func(c *config) error {
+		if err := history.CheckCollectionName(name); err != nil {
 			return fmt.Errorf("lock collection: %w", err)
 		}
 		c.coll = name
@@ -106,10 +108,10 @@ func WithLockCollection(name string) LockOption {
 	}
 }
 
-// WithLockName sets the lease document's _id (default "relmig"): two
+// WithName sets the lease document's _id (default "relmig"): two
 // Lockers exclude each other when they share collection and name.
-func WithLockName(name string) LockOption {
-	return func(c *lockConfig) error {
+func WithName(name string) Option {
+	return func(c *config) error {
 		if name == "" || strings.Contains(name, "/") {
 			return fmt.Errorf("%w: lock name %q: must be non-empty, without '/'", ErrInvalid, name)
 		}
@@ -121,8 +123,8 @@ func WithLockName(name string) LockOption {
 // WithLeaseDuration sets how long a lease lasts without renewal (default
 // 30s, at least 300ms). The heartbeat renews at a third of it; a dead
 // holder's lease is taken over after at most this long.
-func WithLeaseDuration(d time.Duration) LockOption {
-	return func(c *lockConfig) error {
+func WithLeaseDuration(d time.Duration) Option {
+	return func(c *config) error {
 		if d < 300*time.Millisecond {
 			return fmt.Errorf("%w: lease duration %s is under 300ms", ErrInvalid, d)
 		}
@@ -134,8 +136,8 @@ func WithLeaseDuration(d time.Duration) LockOption {
 // WithRetryInterval sets the mean pause between attempts of AcquireWait
 // (default a tenth of the lease, at most 1s); each pause is jittered by
 // ±50% so that waiting replicas do not retry in lockstep.
-func WithRetryInterval(d time.Duration) LockOption {
-	return func(c *lockConfig) error {
+func WithRetryInterval(d time.Duration) Option {
+	return func(c *config) error {
 		if d <= 0 {
 			return fmt.Errorf("%w: retry interval %s", ErrInvalid, d)
 		}
@@ -144,18 +146,18 @@ func WithRetryInterval(d time.Duration) LockOption {
 	}
 }
 
-// NewLocker returns a Locker for owner on the lock collection of db. store
+// New returns a Locker for owner on the lock collection of db. store
 // is where a dead holder's running attempts are marked interrupted; it
 // must be the store of the same database. owner.RunID is required. It does
 // no I/O. Errors: ErrInvalid.
-func NewLocker(db *mongo.Database, store Store, owner Owner, opts ...LockOption) (*Locker, error) {
+func New(db *mongo.Database, store history.Store, owner Owner, opts ...Option) (*Locker, error) {
 	if db == nil || store == nil {
 		return nil, fmt.Errorf("%w: locker needs a database and a store", ErrInvalid)
 	}
 	if owner.RunID == "" {
 		return nil, fmt.Errorf("%w: lock owner has no run id", ErrInvalid)
 	}
-	cfg := lockConfig{coll: DefaultLockCollection, name: DefaultLockName, lease: DefaultLeaseDuration}
+	cfg := config{coll: DefaultCollection, name: DefaultName, lease: DefaultLeaseDuration}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
@@ -165,7 +167,7 @@ func NewLocker(db *mongo.Database, store Store, owner Owner, opts ...LockOption)
 		cfg.retry = min(cfg.lease/10, time.Second)
 	}
 	return &Locker{
-		coll:  db.Collection(cfg.coll, durable()),
+		coll:  history.DurableCollection(db, cfg.coll),
 		store: store,
 		owner: owner,
 		name:  cfg.name,
@@ -178,10 +180,10 @@ func NewLocker(db *mongo.Database, store Store, owner Owner, opts ...LockOption)
 // Lease is renewed in the background until Release; when the lease taken was
 // an expired one of another run, Lease.Superseded names it and the attempts
 // of that run that were marked interrupted.
-// Errors: a *HeldError (errors.Is ErrLockHeld) when another run holds a
+// Errors: a *HeldError (errors.Is ErrHeld) when another run holds a
 // live lease, including another Lease of this same run (in the rare case
 // that the lease changed hands on every one of a few rounds, an error
-// wrapping ErrLockHeld without a holder to name). Any other error is
+// wrapping ErrHeld without a holder to name). Any other error is
 // a real failure (the server is unreachable, the write was refused) and is
 // returned as itself, never as "held".
 func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
@@ -200,7 +202,7 @@ func (l *Locker) Acquire(ctx context.Context) (*Lease, error) {
 		return nil, fmt.Errorf("acquire lock %s: %w", l.name, err)
 	}
 	if !found {
-		return nil, fmt.Errorf("acquire lock %s: %w: it changed hands on every attempt", l.name, ErrLockHeld)
+		return nil, fmt.Errorf("acquire lock %s: %w: it changed hands on every attempt", l.name, ErrHeld)
 	}
 	return nil, &HeldError{Lock: l.name, Owner: cur.Owner, Expires: cur.Expires}
 }
@@ -213,7 +215,7 @@ func (l *Locker) AcquireWait(ctx context.Context, wait time.Duration) (*Lease, e
 	deadline := time.Now().Add(wait)
 	for {
 		lease, err := l.Acquire(ctx)
-		if err == nil || !errors.Is(err, ErrLockHeld) {
+		if err == nil || !errors.Is(err, ErrHeld) {
 			return lease, err
 		}
 		left := time.Until(deadline)
@@ -237,7 +239,7 @@ func (l *Locker) tryAcquire(ctx context.Context) (lease *Lease, again bool, err 
 	}
 	sent := time.Now()
 	t := dbTime(sent)
-	next := LockInfo{Name: l.name, Owner: l.owner, Token: newToken(), Acquired: t, Renewed: t, Expires: t.Add(l.lease), DeadRuns: []string{}}
+	next := Info{Name: l.name, Owner: l.owner, Token: newToken(), Acquired: t, Renewed: t, Expires: t.Add(l.lease), DeadRuns: []string{}}
 	if !found {
 		// Free. An insert is atomic on every server: of two contenders
 		// exactly one inserts, the other gets a duplicate key and reads
@@ -259,7 +261,7 @@ func (l *Locker) tryAcquire(ctx context.Context) (lease *Lease, again bool, err 
 
 // takeOver replaces the expired lease cur by next, then marks the dead
 // runs' running attempts interrupted.
-func (l *Locker) takeOver(ctx context.Context, cur, next LockInfo, sent time.Time) (*Lease, bool, error) {
+func (l *Locker) takeOver(ctx context.Context, cur, next Info, sent time.Time) (*Lease, bool, error) {
 	claim, rival, err := l.claim(ctx, cur)
 	if err != nil {
 		return nil, false, fmt.Errorf("acquire lock %s: claim expired lease of %s: %w", l.name, cur.Owner, err)
@@ -303,11 +305,11 @@ func (l *Locker) takeOver(ctx context.Context, cur, next LockInfo, sent time.Tim
 // the claim, or the owner of a live rival claim. A claim whose claimant did
 // not complete the takeover within its validity (it crashed in between) is
 // superseded by the next slot.
-func (l *Locker) claim(ctx context.Context, cur LockInfo) (*LockEvent, *Owner, error) {
+func (l *Locker) claim(ctx context.Context, cur Info) (*Event, *Owner, error) {
 	const slots = 8
 	for slot := range slots {
 		t := now()
-		ev := LockEvent{
+		ev := Event{
 			ID: fmt.Sprintf("%s/takeover/%s/%d", l.name, cur.Token, slot), Lock: l.name, Kind: EventTakeover, At: t,
 			Previous: cur, NewOwner: &l.owner, ValidUntil: t.Add(l.lease / 3),
 		}
@@ -318,7 +320,7 @@ func (l *Locker) claim(ctx context.Context, cur LockInfo) (*LockEvent, *Owner, e
 		if !mongo.IsDuplicateKeyError(err) {
 			return nil, nil, err
 		}
-		var other LockEvent
+		var other Event
 		if err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: ev.ID}}).Decode(&other); err != nil {
 			return nil, nil, fmt.Errorf("read rival claim: %w", err)
 		}
@@ -331,8 +333,8 @@ func (l *Locker) claim(ctx context.Context, cur LockInfo) (*LockEvent, *Owner, e
 
 // interruptDead marks the running attempts of the lease's dead runs
 // interrupted and then clears them from the lease.
-func (l *Locker) interruptDead(ctx context.Context, lease *Lease, prev LockInfo) ([]Attempt, error) {
-	var all []Attempt
+func (l *Locker) interruptDead(ctx context.Context, lease *Lease, prev Info) ([]history.Attempt, error) {
+	var all []history.Attempt
 	dead := lease.Info().DeadRuns
 	for _, run := range dead {
 		reason := fmt.Sprintf("run %s stopped renewing lock %s (lease expired %s); taken over by %s",
@@ -363,21 +365,21 @@ func (l *Locker) interruptDead(ctx context.Context, lease *Lease, prev LockInfo)
 }
 
 // read returns the lease document; found is false when the lock is free.
-func (l *Locker) read(ctx context.Context) (LockInfo, bool, error) {
-	var cur LockInfo
+func (l *Locker) read(ctx context.Context) (Info, bool, error) {
+	var cur Info
 	err := l.coll.FindOne(ctx, bson.D{{Key: "_id", Value: l.name}}).Decode(&cur)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return LockInfo{}, false, nil
+		return Info{}, false, nil
 	}
 	if err != nil {
-		return LockInfo{}, false, fmt.Errorf("read lease: %w", err)
+		return Info{}, false, fmt.Errorf("read lease: %w", err)
 	}
 	return cur, true, nil
 }
 
 // leaseFields is the $set of a lease document (all but its _id, which an
 // update must not name).
-func leaseFields(i LockInfo) bson.D {
+func leaseFields(i Info) bson.D {
 	return bson.D{
 		{Key: "owner", Value: i.Owner},
 		{Key: "token", Value: i.Token},

@@ -1,4 +1,4 @@
-package history
+package lock
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/internal/testdb"
 )
 
@@ -97,15 +98,17 @@ func TestLockRace16(t *testing.T) {
 				start, valid := sectioned(lease)
 				if sup := lease.Superseded(); sup != nil {
 					takeovers.Add(1)
-					if len(sup.Interrupted) != 1 {
-						errs <- fmt.Errorf("worker %d took over %s and interrupted %d attempts, want 1", g, sup.Previous.Owner, len(sup.Interrupted))
+					// A dead holder that could not know its lease was valid
+					// claimed nothing (the fence), so it may leave none.
+					if len(sup.Interrupted) > 1 {
+						errs <- fmt.Errorf("worker %d took over %s and interrupted %d attempts, want at most 1", g, sup.Previous.Owner, len(sup.Interrupted))
 					}
 				}
 				// The fence: a holder that cannot know its lease is valid
 				// claims nothing.
-				var att Attempt
+				var att history.Attempt
 				if valid {
-					if att, err = s.Begin(ctx, Attempt{Migration: fmt.Sprintf("m%d.ts", r), RunID: l.owner.RunID}); err != nil {
+					if att, err = s.Begin(ctx, history.Attempt{Migration: fmt.Sprintf("m%d.ts", r), RunID: l.owner.RunID}); err != nil {
 						errs <- err
 					}
 				}
@@ -125,7 +128,7 @@ func TestLockRace16(t *testing.T) {
 					return
 				}
 				if att.ID != "" {
-					if _, err := s.Finish(ctx, att.ID, Outcome{Status: Succeeded}); err != nil && !errors.Is(err, ErrNotRunning) {
+					if _, err := s.Finish(ctx, att.ID, history.Outcome{Status: history.Succeeded}); err != nil && !errors.Is(err, history.ErrNotRunning) {
 						errs <- err
 					}
 				}
@@ -137,7 +140,7 @@ func TestLockRace16(t *testing.T) {
 					lost++
 				}
 				mu.Unlock()
-				if err := lease.Release(ctx); err != nil && !(errors.Is(err, ErrLeaseLost) && !stillValid) {
+				if err := lease.Release(ctx); err != nil && !(errors.Is(err, ErrLost) && !stillValid) {
 					errs <- fmt.Errorf("worker %d release: %w", g, err)
 				}
 			}
@@ -156,11 +159,11 @@ func TestLockRace16(t *testing.T) {
 	if d, k := deaths.Load(), takeovers.Load(); d != 4 || k < d-1 || k > d {
 		t.Fatalf("%d deaths, %d takeovers", d, k)
 	}
-	running, err := s.List(ctx, Filter{Status: Running})
+	running, err := s.List(ctx, history.Filter{Status: history.Running})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int32(len(running)) != deaths.Load()-takeovers.Load() {
+	if int32(len(running)) > deaths.Load()-takeovers.Load() {
 		t.Fatalf("%d attempts still running after %d deaths and %d takeovers", len(running), deaths.Load(), takeovers.Load())
 	}
 	t.Logf("%d critical sections (%d more with the lease lost on a starved host), %d takeovers, no overlap", len(ivs), lost, takeovers.Load())
@@ -329,7 +332,7 @@ func TestLockSIGKILL(t *testing.T) {
 		t.Fatalf("taken over at %s, before the lease expired at %s", took[0].at, sup.Previous.Expires)
 	}
 	a, err := s.Get(ctx, attemptID)
-	if err != nil || a.Status != Interrupted {
+	if err != nil || a.Status != history.Interrupted {
 		t.Fatalf("victim's attempt: %+v, %v; want interrupted", a, err)
 	}
 	t.Logf("taken over %s after the lease expired; reason: %s", took[0].at.Sub(sup.Previous.Expires).Round(time.Millisecond), a.Reason)
@@ -351,7 +354,7 @@ func TestHelperLocker(t *testing.T) {
 	db := client.Database(os.Getenv("RELMIG_HELPER_DB"))
 	s := newStore(t, db)
 	run := os.Getenv("RELMIG_HELPER_RUN")
-	l, err := NewLocker(db, s, Owner{RunID: run, Host: "helper", PID: os.Getpid()},
+	l, err := New(db, s, Owner{RunID: run, Host: "helper", PID: os.Getpid()},
 		WithLeaseDuration(testLease), WithRetryInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -365,11 +368,11 @@ func TestHelperLocker(t *testing.T) {
 			}
 			start, valid := sectioned(lease)
 			if valid {
-				att, err := s.Begin(ctx, Attempt{Migration: fmt.Sprintf("m%d.ts", r), RunID: run})
+				att, err := s.Begin(ctx, history.Attempt{Migration: fmt.Sprintf("m%d.ts", r), RunID: run})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Finish(ctx, att.ID, Outcome{Status: Succeeded}); err != nil && !errors.Is(err, ErrNotRunning) {
+				if _, err := s.Finish(ctx, att.ID, history.Outcome{Status: history.Succeeded}); err != nil && !errors.Is(err, history.ErrNotRunning) {
 					t.Fatal(err)
 				}
 			}
@@ -390,7 +393,7 @@ func TestHelperLocker(t *testing.T) {
 		if _, err := l.Acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
-		att, err := s.Begin(ctx, Attempt{Migration: "victim.ts", RunID: run})
+		att, err := s.Begin(ctx, history.Attempt{Migration: "victim.ts", RunID: run})
 		if err != nil {
 			t.Fatal(err)
 		}
