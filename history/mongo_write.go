@@ -195,6 +195,11 @@ func (s *MongoStore) Finish(ctx context.Context, id string, o Outcome) (Attempt,
 		}
 	}
 	applySet(&a, set)
+	if o.Progress != nil {
+		p := *o.Progress
+		p.At = dbTime(p.At)
+		a.Progress = &p
+	}
 	won, err := s.end(ctx, a)
 	if err != nil {
 		return Attempt{}, fmt.Errorf("finish attempt %s: %w", id, err)
