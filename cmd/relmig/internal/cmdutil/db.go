@@ -188,7 +188,6 @@ func Redact(uri string) string {
 	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }
 
-
 // redactErr removes the URI's password from a driver message.
 func redactErr(msg, uri string) string {
 	if cs, err := connstring.Parse(uri); err == nil {
