@@ -227,9 +227,10 @@ func (r *reporter) drawBar() {
 	tail := "  " + strings.Join(right, "  ")
 	line := "  " + strings.TrimLeft(tail, " ")
 	if s.total > 0 {
-		// The bar takes what the numbers leave, within bounds; the line
-		// stays a column short of the width, so it never wraps.
-		cells := min(40, r.width-1-len([]rune(tail))-4)
+		// A bar of a third of the width (at most 30 cells) unless the
+		// numbers need the room; the line stays a column short of the
+		// width, so it never wraps.
+		cells := min(30, r.width/3, r.width-1-len([]rune(tail))-4)
 		if cells >= 10 {
 			pct, _ := history.Progress{Done: s.done, Total: s.total}.Percent()
 			full := int(pct / 100 * float64(cells))
@@ -289,6 +290,9 @@ func rateText(rate float64) string {
 // shortDuration is "5m12s", "1h05m" or "12s".
 func shortDuration(d time.Duration) string {
 	d = d.Round(time.Second)
+	if d >= time.Hour {
+		d = d.Round(time.Minute)
+	}
 	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
 	switch {
 	case h > 0:

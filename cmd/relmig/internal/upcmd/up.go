@@ -45,6 +45,9 @@ type Options struct {
 	LogDir   string
 	// AheadOK makes a database already past the target a success.
 	AheadOK bool
+	// Heartbeat is how long a script may be silent before relmig says it
+	// still runs (0: the default for stderr, see progress.go).
+	Heartbeat time.Duration
 }
 
 // NewCmd builds `relmig up`.
@@ -86,6 +89,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "where release checkouts are kept (default: the user cache folder/relmig)")
 	fl.StringVar(&opts.LogDir, "log-dir", "", "where each attempt's full output is written (default: CACHE-DIR/logs)")
 	fl.BoolVar(&opts.AheadOK, "ahead-ok", false, "exit 0, running nothing, when the database already holds more than the target (an older release's replica restarting)")
+	addProgressFlags(fl, opts)
 	return cmd
 }
 
@@ -110,6 +114,8 @@ type ResultJSON struct {
 	Signal     string `json:"signal,omitempty"`
 	LogFile    string `json:"log_file,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Progress is the script's last progress line, when it printed one.
+	Progress *history.Progress `json:"progress,omitempty"`
 }
 
 func run(ctx context.Context, opts *Options) error {
@@ -126,6 +132,9 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if opts.WaitLock < 0 {
 		return cmdutil.Usagef("--wait-lock %s: must not be negative", opts.WaitLock)
+	}
+	if opts.Heartbeat < 0 {
+		return cmdutil.Usagef("--heartbeat %s: must not be negative", opts.Heartbeat)
 	}
 	if opts.Lease < minLease || opts.Lease > maxLease {
 		return cmdutil.Usagef("--lease %s: must be between %s and %s", opts.Lease, minLease, maxLease)
@@ -161,6 +170,8 @@ type up struct {
 	seq    *releasemap.Sequence
 	db     *cmdutil.DB
 	target releasemap.Version
+	// progress renders the run's events and live output on stderr.
+	progress *reporter
 }
 
 func (u *up) dryRun(ctx context.Context) error {
@@ -281,6 +292,7 @@ func (u *up) apply(ctx context.Context) error {
 
 	fmt.Fprintf(f.IO.ErrOut, "run %s: %s to %s\n", runID, cmdutil.Plural(len(res.Plan), "migration"), res.Target)
 	applied, runErr := r.ApplyPlan(ctx, lease, res)
+	u.progress.Close()
 	var pe *runner.PartialError
 	results := applied
 	if errors.As(runErr, &pe) {
@@ -293,7 +305,7 @@ func (u *up) apply(ctx context.Context) error {
 	}
 	for _, x := range results {
 		rj := ResultJSON{ID: x.ID, Release: x.Release, Status: string(x.Status), DurationMS: x.Duration.Milliseconds(),
-			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile}
+			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile, Progress: x.Progress}
 		if x.Err != nil {
 			rj.Error = x.Err.Error()
 		}
@@ -379,11 +391,16 @@ func (u *up) runner(runID string, actor history.Actor) (*runner.Runner, error) {
 	sum := sha256.Sum256([]byte(repo))
 	checkouts := filepath.Join(cache, "repos", hex.EncodeToString(sum[:6]))
 	f := u.f
+	if u.progress == nil {
+		u.progress = progressReporter(f, u.opts.Heartbeat)
+	}
+	beatAfter, beatEvery := u.progress.intervals()
 	return runner.New(u.db.Store, u.db.Database, u.seq, runner.Options{
+		HeartbeatAfter: beatAfter, HeartbeatEvery: beatEvery,
 		URI: u.db.URI, DB: u.db.Database.Name(), Redact: u.db.Secrets,
 		RepoRoot: repo, Dir: u.m.Dir, CacheDir: checkouts, LogDir: logs,
 		Env: f.Environ(), RunID: runID, Target: u.targetName(), Actor: actor,
-		Live: f.IO.ErrOut, Events: progress(f), AcceptChanged: u.opts.Accept, OrphanWait: u.opts.WaitLock,
+		Live: u.progress, Events: u.progress.Event, AcceptChanged: u.opts.Accept, OrphanWait: u.opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
 		},
