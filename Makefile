@@ -50,7 +50,8 @@ test-inner: lint
 	GO=$(GO) scripts/readme-check.sh
 	$(GO) test -race -count=1 ./...
 
-# readme-check runs every example command of README.md as written.
+# readme-check runs every example command of README.md as written and
+# compares its output with the output the README shows.
 readme-check: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
 	GO=$(GO) scripts/with-devdb.sh scripts/readme-check.sh
 

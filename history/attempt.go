@@ -93,6 +93,9 @@ type Attempt struct {
 	// process group if relmig dies; a run taking over waits for it to end
 	// before it starts anything.
 	GuardPID int `bson:"guard_pid,omitempty" json:"guard_pid,omitempty"`
+	// Progress is the script's last progress line, when it printed one and
+	// its outcome was recorded by the run that started it.
+	Progress *Progress `bson:"progress,omitempty" json:"progress,omitempty"`
 }
 
 // Outcome is what Finish records about an attempt that ended.
@@ -110,6 +113,8 @@ type Outcome struct {
 	OutputTail string
 	LogFile    string
 	Reason     string
+	// Progress is the script's last progress line; nil when it printed none.
+	Progress *Progress
 }
 
 // ended returns running record a as ended with outcome o: the one place
@@ -128,6 +133,11 @@ func (a Attempt) ended(o Outcome) Attempt {
 	}
 	if o.Reason != "" {
 		a.Reason = o.Reason
+	}
+	if o.Progress != nil {
+		p := *o.Progress
+		p.At = dbTime(p.At)
+		a.Progress = &p
 	}
 	return a
 }

@@ -44,8 +44,15 @@ type Options struct {
 	Actor  history.Actor
 	// Live receives the scripts' output as it is printed, prefixed.
 	Live io.Writer
-	// Events receives progress; nil ignores it.
+	// Events receives progress; nil ignores it. While a script runs, it
+	// is also called from the goroutines that watch the script, never two
+	// calls at once and never after the script's EventEnd.
 	Events func(Event)
+	// HeartbeatAfter is how long a script may print nothing before an
+	// EventHeartbeat says it still runs, and HeartbeatEvery how often
+	// that is repeated while it stays silent (zero: HeartbeatAfter). Zero
+	// HeartbeatAfter, the default, sends no heartbeats.
+	HeartbeatAfter, HeartbeatEvery time.Duration
 	// Command builds child processes (default exec.CommandContext); tests
 	// pass the test binary as a fake script.
 	Command process.CommandFunc
@@ -121,6 +128,13 @@ type Event struct {
 	Entry  releasemap.RangeEntry
 	Result *Result
 	Note   string
+	// Progress, Elapsed (since the script started) and Silent (since its
+	// last output) describe a running script, for EventProgress and
+	// EventHeartbeat; those events leave N and Total zero, the migration
+	// is the one of the last EventStart.
+	Progress *history.Progress
+	Elapsed  time.Duration
+	Silent   time.Duration
 }
 
 // Result is what running one migration did.
@@ -134,6 +148,8 @@ type Result struct {
 	Signal    string
 	LogFile   string
 	Tail      string
+	// Progress is the last progress line the script printed, nil if none.
+	Progress *history.Progress
 	// OutputErr is a failure to write the live output or the log file; the
 	// script's own outcome does not depend on it.
 	OutputErr error
@@ -365,7 +381,10 @@ func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.G
 		}()
 	}
 	out := history.Outcome{Status: history.Succeeded}
+	r.watch(&spec, e)
 	pr, runErr := process.Run(runCtx, spec)
+	out.Progress = recordedProgress(pr.Progress)
+	res.Progress = out.Progress
 	out.Duration, out.Signal, out.OutputTail, out.LogFile = pr.Duration, pr.Signal, pr.Tail, pr.LogFile
 	if pr.ExitCode >= 0 && !pr.FinishedByMarker {
 		code := pr.ExitCode

@@ -1,12 +1,18 @@
 #!/bin/sh
-# readme-check.sh: run every example command of README.md as written.
+# readme-check.sh: run every example command of README.md as written, and
+# compare its output with the output the README shows.
 #
 # Every line that starts with "$ relmig" inside a ```console block is run, in
 # order, from the folder of a freshly built demo application (the README's
 # examples are the demo's), against a fresh database on the server in
 # MONGODB_URI, with a stand-in Redis up so the demo's Redis requirement is met.
-# Each must exit 0 and print no "relmig:" error. Run it under
-# scripts/with-devdb.sh with bin/relmig built (make readme-check does both).
+# Each must exit 0, print no "relmig:" error, and print (stdout and stderr
+# together, as a terminal shows them) what the README shows under it, once
+# run ids, times, durations, hashes, record ids and paths are normalised and
+# runs of spaces count as one; a "..." line stands for any lines
+# (scripts/readmecheck). Commands shown without output are only run. Run it
+# under scripts/with-devdb.sh with bin/relmig built (make readme-check does
+# both).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,13 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The commands, in README order.
-awk '/^ *```console/ {c=1; next} /^ *```/ {c=0} c && /^ *\$ relmig/ {sub(/^ *\$ /, ""); print}' "$root/README.md" >"$work/commands"
-n=$(wc -l <"$work/commands")
-[ "$n" -ge 10 ] || { echo "readme-check: found only $n example commands in README.md" >&2; exit 1; }
-
 go=${GO:-go}
-(cd "$root" && "$go" build -o "$work/mkapp" ./scripts/demo/mkapp)
+(cd "$root" && "$go" build -o "$work/mkapp" ./scripts/demo/mkapp && "$go" build -o "$work/readmecheck" ./scripts/readmecheck)
+
+# The commands, in README order, each with the output shown under it.
+mkdir "$work/examples"
+"$work/readmecheck" extract "$root/README.md" "$work/examples"
+n=$(ls "$work/examples" | grep -c '\.cmd$' || true)
+[ "$n" -ge 10 ] || { echo "readme-check: found only $n example commands in README.md" >&2; exit 1; }
 "$work/mkapp" "$work/notify" >/dev/null
 export NODE_PATH="$root/node_modules" PATH="$root/bin:$PATH"
 export XDG_CACHE_HOME="$work/cache"
@@ -46,17 +53,27 @@ done
 export REDIS_HOST=127.0.0.1 REDIS_PORT="$(head -n 1 "$work/redis.port")"
 
 cd "$work/notify"
+# The README's examples use the reviewed map that map build derives (with
+# each release's parents), as the demo does; its own map build example then
+# finds nothing new.
+"$root/bin/relmig" map build --repo . --write >/dev/null 2>&1
 failed=0
-while IFS= read -r cmd; do
-	if sh -c "$cmd" >"$work/out" 2>"$work/err" </dev/null; then
-		if grep -q '^relmig: ' "$work/err"; then
-			echo "FAIL (error printed): $cmd" >&2; sed 's/^/    /' "$work/err" >&2; failed=1
-		else
+for c in "$work"/examples/*.cmd; do
+	cmd=$(cat "$c")
+	want=${c%.cmd}.want
+	if sh -c "$cmd" >"$work/out" 2>&1 </dev/null; then
+		if grep -q '^relmig: ' "$work/out"; then
+			echo "FAIL (error printed): $cmd" >&2; sed 's/^/    /' "$work/out" >&2; failed=1
+		elif [ ! -s "$want" ]; then
+			echo "ok    $cmd (no output shown)"
+		elif "$work/readmecheck" compare "$want" "$work/out" 2>"$work/diff"; then
 			echo "ok    $cmd"
+		else
+			echo "FAIL (output): $cmd" >&2; sed 's/^/    /' "$work/diff" >&2; failed=1
 		fi
 	else
-		echo "FAIL (exit $?): $cmd" >&2; sed 's/^/    /' "$work/err" >&2; failed=1
+		echo "FAIL (exit $?): $cmd" >&2; sed 's/^/    /' "$work/out" >&2; failed=1
 	fi
-done <"$work/commands"
+done
 "$root/bin/relmig" --help >/dev/null
 exit "$failed"

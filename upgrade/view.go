@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/plan"
 )
@@ -150,6 +151,8 @@ type ResultJSON struct {
 	Signal     string `json:"signal,omitempty"`
 	LogFile    string `json:"log_file,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Progress is the script's last progress line, when it printed one.
+	Progress *history.Progress `json:"progress,omitempty"`
 }
 
 // JSON is the report's JSON view.
@@ -174,7 +177,7 @@ func (r *Report) JSON() ReportJSON {
 	}
 	for _, x := range r.Results {
 		rj := ResultJSON{ID: x.ID, Release: x.Release, Status: string(x.Status), DurationMS: x.Duration.Milliseconds(),
-			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile}
+			ExitCode: x.ExitCode, Signal: x.Signal, LogFile: x.LogFile, Progress: x.Progress}
 		if x.Err != nil {
 			rj.Error = x.Err.Error()
 		}

@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) history.Store) {
 		{"ClaimRace", testClaimRace},
 		{"Abandon", testAbandon},
 		{"LatestEnded", testLatestEnded},
+		{"FinishProgress", testFinishProgress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -123,6 +123,22 @@ func helperMain(cmd string, args []string) int {
 		os.Stderr.Close()
 		time.Sleep(500 * time.Millisecond)
 		return 7
+	case "progress":
+		// Report N steps, between lines of ordinary output.
+		n, _ := strconv.Atoi(args[0])
+		for i := 1; i <= n; i++ {
+			fmt.Printf("relmig:progress %d/%d\n", i, n)
+			fmt.Fprintf(os.Stderr, "batch %d written\n", i)
+		}
+	case "silent-until":
+		// Print once, then nothing until the file args[0] exists.
+		fmt.Println("started")
+		for {
+			if _, err := os.Stat(args[0]); err == nil {
+				return 0
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	case "no-newline":
 		os.Stdout.WriteString("first\nlast line without newline")
 	default:

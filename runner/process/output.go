@@ -260,16 +260,19 @@ func (m *markerMatcher) write(p []byte) bool {
 }
 
 // sink fans the child's combined output out to the redactor and from there
-// to the log file, the tail, the live writer and the marker matcher. Only the
+// to the log file, the marker matcher and, without progress lines (which
+// go to the activity instead), the tail and the live writer. Only the
 // goroutine that reads the pipe uses it.
 type sink struct {
-	red    *redactor
-	log    *os.File
-	logErr error
-	tail   tailBuffer
-	live   linePrefixer
-	marker markerMatcher
-	onMark func()
+	red      *redactor
+	log      *os.File
+	logErr   error
+	tail     tailBuffer
+	live     linePrefixer
+	marker   markerMatcher
+	onMark   func()
+	progress progressFilter
+	act      *activity
 }
 
 func (s *sink) write(p []byte) {
@@ -285,11 +288,19 @@ func (s *sink) emit(p []byte) {
 			s.logErr = fmt.Errorf("write log file: %w", err)
 		}
 	}
-	s.tail.write(p)
-	s.live.write(p)
+	if s.act != nil {
+		s.act.output()
+	}
+	s.progress.write(p, s.pass)
 	if s.marker.write(p) && s.onMark != nil {
 		s.onMark()
 	}
+}
+
+// pass writes ordinary output (not progress lines) to the tail and live.
+func (s *sink) pass(p []byte) {
+	s.tail.write(p)
+	s.live.write(p)
 }
 
 // copyFrom reads r until EOF or a read error (a deadline set by the caller
@@ -313,5 +324,6 @@ func (s *sink) copyFrom(r io.Reader) error {
 // finish flushes what the redactor held back and ends the live output.
 func (s *sink) finish() {
 	s.emit(s.red.flush())
+	s.progress.flush(s.pass)
 	s.live.finish()
 }

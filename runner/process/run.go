@@ -86,6 +86,19 @@ type Spec struct {
 	// Guard, when set, is told the command's process group while it runs,
 	// so that the group is stopped even if relmig is killed.
 	Guard *Guard
+	// OnProgress, when set, is called with each progress line the command
+	// prints (see ProgressPrefix). Progress lines are written to the log
+	// file but kept out of the live output and the tail; Result.Progress
+	// keeps the last one.
+	OnProgress func(Progress)
+	// OnSilent, when set, is called once the command has printed nothing
+	// for HeartbeatAfter (no heartbeat when that is zero), then every
+	// HeartbeatEvery (zero: HeartbeatAfter) while it stays silent. Any
+	// output, a progress line included, ends a silence. OnProgress and
+	// OnSilent are never called at the same time, and never after Run
+	// returns.
+	OnSilent                       func(Silence)
+	HeartbeatAfter, HeartbeatEvery time.Duration
 }
 
 // Result is what happened to a command. Run returns it complete, also along
@@ -102,6 +115,9 @@ type Result struct {
 	MarkerSeen       bool   // the done marker was printed (whether or not Run had to stop the command)
 	Tail             string // the last TailBytes of the redacted output, as valid UTF-8
 	LogFile          string // the log file written, if any
+	// Progress is the last progress line the command printed, nil when it
+	// printed none.
+	Progress *Progress
 	// OutputErr reports a failure to write the log file or the live output,
 	// or to read the output. The command's own outcome is unaffected, so it
 	// is kept apart from the error Run returns.
@@ -201,12 +217,15 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	pw.Close()
 
 	marked := make(chan struct{}, 1)
+	act := newActivity(start, spec)
 	sk := &sink{
-		red:    newRedactor(spec.Redact),
-		log:    logf,
-		tail:   tailBuffer{n: spec.TailBytes},
-		live:   linePrefixer{w: spec.Live, prefix: []byte(spec.Prefix)},
-		marker: markerMatcher{re: spec.DoneMarker},
+		act:      act,
+		progress: progressFilter{found: act.progress},
+		red:      newRedactor(spec.Redact),
+		log:      logf,
+		tail:     tailBuffer{n: spec.TailBytes},
+		live:     linePrefixer{w: spec.Live, prefix: []byte(spec.Prefix)},
+		marker:   markerMatcher{re: spec.DoneMarker},
 		onMark: func() {
 			select {
 			case marked <- struct{}{}:
@@ -219,8 +238,10 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	waitDone := make(chan error, 1)
 	go func() { waitDone <- cmd.Wait() }()
 
+	stopHeartbeat := act.heartbeat(spec.HeartbeatAfter, spec.HeartbeatEvery)
 	waitErr := supervise(spec, cancel, marked, waitDone)
 	res.Duration = time.Since(start)
+	stopHeartbeat()
 	stopped := g.reaped(pid)
 
 	// Everything the group wrote is in the pipe now; read it to the end.
@@ -230,6 +251,7 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 	readErr := <-readDone
 	sk.finish()
 	res.MarkerSeen = sk.marker.seen
+	res.Progress = act.last
 	res.Tail = sk.tail.String()
 	var closeErr error
 	if logf != nil {
@@ -354,8 +376,8 @@ func (s *Spec) normalize() error {
 	if len(s.Argv) == 0 || s.Argv[0] == "" {
 		return errors.New("empty command")
 	}
-	if s.Timeout < 0 || s.Grace < 0 || s.MarkerGrace < 0 {
-		return fmt.Errorf("negative duration (timeout %s, grace %s, marker grace %s)", s.Timeout, s.Grace, s.MarkerGrace)
+	if s.Timeout < 0 || s.Grace < 0 || s.MarkerGrace < 0 || s.HeartbeatAfter < 0 || s.HeartbeatEvery < 0 {
+		return fmt.Errorf("negative duration (timeout %s, grace %s, marker grace %s, heartbeat %s/%s)", s.Timeout, s.Grace, s.MarkerGrace, s.HeartbeatAfter, s.HeartbeatEvery)
 	}
 	if s.TailBytes < 0 {
 		return fmt.Errorf("negative tail size %d", s.TailBytes)

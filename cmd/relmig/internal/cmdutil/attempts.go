@@ -24,21 +24,37 @@ const reasonWidth = 60
 // (width 0: --output wide, or stdout not a terminal): STARTED, MIGRATION,
 // RELEASE, STATUS, DURATION, EXIT, RUN, BY, REASON. To fit a terminal of
 // width columns: STARTED to the minute, no EXIT or BY, run ids shortened
-// (ShortRunID), long ids and reasons cut.
+// (ShortRunID), long ids and reasons cut. When a listed attempt recorded
+// progress, a PROGRESS column follows DURATION (ProgressCell).
 func WriteAttempts(w io.Writer, as []history.Attempt, width int) error {
+	withProgress := false
+	for _, a := range as {
+		withProgress = withProgress || a.Progress != nil
+	}
+	// progress inserts the PROGRESS cell after DURATION, when shown.
+	progress := func(cells []string, cell string) []string {
+		if !withProgress {
+			return cells
+		}
+		return append(cells[:5:5], append([]string{cell}, cells[5:]...)...)
+	}
 	if width > 0 {
-		t := NewTable(w, "STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "RUN", "REASON")
-		t.Fit(width, Keep, CutMiddle(24), Keep, Keep, Keep, Keep, CutEnd(12))
+		t := NewTable(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "RUN", "REASON"}, "PROGRESS")...)
+		modes := []Shrink{Keep, CutMiddle(24), Keep, Keep, Keep, Keep, CutEnd(12)}
+		if withProgress {
+			modes = []Shrink{Keep, CutMiddle(20), Keep, Keep, Keep, Keep, Keep, CutEnd(10)}
+		}
+		t.Fit(width, modes...)
 		for _, a := range as {
-			t.Row(a.StartedAt.UTC().Format(shortTimeLayout), a.Migration, dash(a.Release), string(a.Status),
-				Duration(a), dash(ShortRunID(a.RunID)), dash(oneLine(a.Reason)))
+			t.Row(progress([]string{a.StartedAt.UTC().Format(shortTimeLayout), a.Migration, dash(a.Release), string(a.Status),
+				Duration(a), dash(ShortRunID(a.RunID)), dash(oneLine(a.Reason))}, ProgressCell(a.Progress, true))...)
 		}
 		return t.Flush()
 	}
-	t := NewTable(w, "STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT", "RUN", "BY", "REASON")
+	t := NewTable(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT", "RUN", "BY", "REASON"}, "PROGRESS")...)
 	for _, a := range as {
-		t.Row(a.StartedAt.UTC().Format(TimeLayout), a.Migration, dash(a.Release), string(a.Status),
-			Duration(a), Exit(a), dash(a.RunID), ActorName(a.By), dash(Truncate(a.Reason, reasonWidth)))
+		t.Row(progress([]string{a.StartedAt.UTC().Format(TimeLayout), a.Migration, dash(a.Release), string(a.Status),
+			Duration(a), Exit(a), dash(a.RunID), ActorName(a.By), dash(Truncate(a.Reason, reasonWidth))}, ProgressCell(a.Progress, false))...)
 	}
 	return t.Flush()
 }

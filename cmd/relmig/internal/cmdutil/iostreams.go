@@ -21,6 +21,9 @@ type IOStreams struct {
 	// ErrTTY says whether ErrOut is a terminal: live progress is drawn only
 	// then.
 	ErrTTY bool
+	// ErrWidth is the width of the terminal that ErrOut is (0: unknown or
+	// not a terminal); live progress lines stay shorter.
+	ErrWidth int
 	// Width is the width of the terminal that Out is, in columns; 0 when
 	// Out is not a terminal, so tables are written in full for programs.
 	Width int
@@ -37,6 +40,11 @@ func System() *IOStreams {
 	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if s.ErrTTY {
+		if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil {
+			s.ErrWidth = w
+		}
 	}
 	s.Width = TerminalWidth(term.IsTerminal(int(os.Stdout.Fd())), func() (int, error) {
 		w, _, err := term.GetSize(int(os.Stdout.Fd()))

@@ -46,6 +46,9 @@ type Options struct {
 	LogDir   string
 	// AheadOK makes a database already past the target a success.
 	AheadOK bool
+	// Heartbeat is how long a script may be silent before relmig says it
+	// still runs (0: the default for stderr, see progress.go).
+	Heartbeat time.Duration
 }
 
 // NewCmd builds `relmig up`.
@@ -87,6 +90,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "where release checkouts are kept (default: the user cache folder/relmig)")
 	fl.StringVar(&opts.LogDir, "log-dir", "", "where each attempt's full output is written (default: CACHE-DIR/logs)")
 	fl.BoolVar(&opts.AheadOK, "ahead-ok", false, "exit 0, running nothing, when the database already holds more than the target (an older release's replica restarting)")
+	addProgressFlags(fl, opts)
 	return cmd
 }
 
@@ -105,6 +109,9 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.WaitLock < 0 {
 		return cmdutil.Usagef("--wait-lock %s: must not be negative", opts.WaitLock)
 	}
+	if opts.Heartbeat < 0 {
+		return cmdutil.Usagef("--heartbeat %s: must not be negative", opts.Heartbeat)
+	}
 	if opts.Lease < minLease || opts.Lease > maxLease {
 		return cmdutil.Usagef("--lease %s: must be between %s and %s", opts.Lease, minLease, maxLease)
 	}
@@ -119,13 +126,15 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer db.Close(ctx)
-	ro, err := runnerOptions(f, db, m, opts)
+	// The reporter renders the run's events and its scripts' live output.
+	progress := progressReporter(f, opts.Heartbeat)
+	ro, err := runnerOptions(f, db, m, opts, progress)
 	if err != nil {
 		return err
 	}
 	u, err := f.NewUpgrader(db, seq, upgrade.Options{
 		Runner: ro, WaitLock: opts.WaitLock, Retry: opts.Retry, Strict: opts.Strict, AheadOK: opts.AheadOK,
-		Events: events(f),
+		Events: progress.Upgrade,
 	}, lock.WithLeaseDuration(opts.Lease))
 	if err != nil {
 		return err
@@ -138,6 +147,7 @@ func run(ctx context.Context, opts *Options) error {
 		return renderDryRun(f, rep, err)
 	}
 	rep, err := u.Apply(ctx, target)
+	progress.Close()
 	return renderApply(f, rep, err)
 }
 
@@ -238,7 +248,7 @@ func render(f *cmdutil.Factory, rep *upgrade.Report, res *plan.Result) error {
 // runnerOptions are the runner's settings for this map and database: the
 // cache of checkouts (one per repository, so two applications never share
 // one), the logs, the environment and the streams.
-func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *Options) (runner.Options, error) {
+func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *Options, progress *reporter) (runner.Options, error) {
 	cache := opts.CacheDir
 	if cache == "" {
 		base, err := os.UserCacheDir()
@@ -256,10 +266,12 @@ func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *
 		logs = filepath.Join(cache, "logs")
 	}
 	sum := sha256.Sum256([]byte(repo))
+	beatAfter, beatEvery := progress.intervals()
 	return runner.Options{
+		HeartbeatAfter: beatAfter, HeartbeatEvery: beatEvery, Live: progress,
 		URI: db.URI, DB: db.Database.Name(), Redact: db.Secrets,
 		RepoRoot: repo, Dir: m.Dir, CacheDir: filepath.Join(cache, "repos", hex.EncodeToString(sum[:6])), LogDir: logs,
-		Env: f.Environ(), Live: f.IO.ErrOut, AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock,
+		Env: f.Environ(), AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
 		},
