@@ -36,6 +36,8 @@ n=0
 while kill -0 -"$pg" 2>/dev/null; do
 	n=$((n+1))
 	if [ "$n" -ge "$1" ]; then kill -KILL -"$pg" 2>/dev/null; fi
+	# Zombies that nobody reaps still answer kill -0: give up 5s after KILL.
+	if [ "$n" -ge $(($1 + 50)) ]; then exit 0; fi
 	sleep 0.1
 done
 `
@@ -100,12 +102,26 @@ func (g *Guard) Close() error {
 	g.mu.Lock()
 	cerr := g.w.Close()
 	g.mu.Unlock()
-	err := g.cmd.Wait()
+	// The guard exits at once on "0" and the end of its input; should it
+	// not (a stopped guard), relmig must not hang on it.
+	done := make(chan error, 1)
+	go func() { done <- g.cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(guardExit):
+		_ = g.cmd.Process.Kill()
+		err = fmt.Errorf("guard process %d did not exit; killed it", g.PID())
+		<-done
+	}
 	if werr != nil {
 		return werr
 	}
 	return errors.Join(cerr, err)
 }
+
+// guardExit bounds the wait for a guard told to exit.
+const guardExit = 5 * time.Second
 
 // GuardAlive reports whether pid is a live guard process on this host that
 // was started no later than before (the start of the attempt it guarded).
