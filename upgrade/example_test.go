@@ -52,15 +52,11 @@ releases:
 	}
 
 	// The map, compiled once.
-	m, err := releasemap.Load(filepath.Join(dir, "releasemap.yaml"))
-	if err == nil {
-		err = m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}})
-	}
+	m, seq, err := releasemap.Open(filepath.Join(dir, "releasemap.yaml"), releasemap.ValidateOptions{Templates: process.Checker{}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	seq, _ := m.Sequence()
 
 	// The target database, its history store and its lock.
 	client, err := mongo.Connect(options.Client().ApplyURI(os.Getenv("MONGODB_URI")).SetServerSelectionTimeout(10 * time.Second))

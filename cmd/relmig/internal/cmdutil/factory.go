@@ -50,14 +50,7 @@ func (f *Factory) MapFile() string {
 // LoadMap loads the map and checks it as far as planning needs; map
 // problems exit with code 2.
 func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
-	m, err := releasemap.Load(f.MapFile())
-	if err != nil {
-		return nil, nil, BadInput(err)
-	}
-	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}}); err != nil {
-		return nil, nil, BadInput(err)
-	}
-	s, err := m.Sequence()
+	m, s, err := releasemap.Open(f.MapFile(), releasemap.ValidateOptions{Templates: process.Checker{}})
 	if err != nil {
 		return nil, nil, BadInput(err)
 	}
