@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Status is the state an attempt record states. The values are part of the
@@ -115,6 +117,20 @@ type Outcome struct {
 	Reason     string
 	// Progress is the script's last progress line; nil when it printed none.
 	Progress *Progress
+}
+
+// begun returns a as the running record Begin stores: a new id, status
+// running, the start time (default now) at BSON precision, no outcome.
+func (a Attempt) begun() Attempt {
+	a.ID = bson.NewObjectID().Hex()
+	a.Status = Running
+	if a.StartedAt.IsZero() {
+		a.StartedAt = time.Now()
+	}
+	a.StartedAt = dbTime(a.StartedAt)
+	a.FinishedAt, a.DurationMS, a.ExitCode, a.Signal = nil, 0, nil, ""
+	a.OutputTail = trimTail(a.OutputTail)
+	return a
 }
 
 // ended returns running record a as ended with outcome o: the one place

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -43,14 +42,7 @@ func (s *MemoryStore) Begin(ctx context.Context, a Attempt) (Attempt, error) {
 	if id, ok := s.claims[a.Migration]; ok {
 		return Attempt{}, fmt.Errorf("begin attempt of %s: %w", a.Migration, &ClaimedError{Migration: a.Migration, Holder: s.running[id]})
 	}
-	a.ID = bson.NewObjectID().Hex()
-	a.Status = Running
-	if a.StartedAt.IsZero() {
-		a.StartedAt = time.Now()
-	}
-	a.StartedAt = dbTime(a.StartedAt)
-	a.FinishedAt, a.DurationMS, a.ExitCode, a.Signal = nil, 0, nil, ""
-	a.OutputTail = trimTail(a.OutputTail)
+	a = a.begun()
 	s.running[a.ID] = a
 	s.claims[a.Migration] = a.ID
 	return a, nil

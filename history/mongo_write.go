@@ -92,14 +92,7 @@ func (s *MongoStore) Begin(ctx context.Context, a Attempt) (Attempt, error) {
 	if err := s.ensure(ctx); err != nil {
 		return Attempt{}, fmt.Errorf("begin attempt of %s: %w", a.Migration, err)
 	}
-	a.ID = bson.NewObjectID().Hex()
-	a.Status = Running
-	if a.StartedAt.IsZero() {
-		a.StartedAt = time.Now()
-	}
-	a.StartedAt = dbTime(a.StartedAt)
-	a.FinishedAt, a.DurationMS, a.ExitCode, a.Signal = nil, 0, nil, ""
-	a.OutputTail = trimTail(a.OutputTail)
+	a = a.begun()
 	// The running record goes to the small running collection, not to
 	// history: history receives each attempt once, when it ends, so no
 	// history record is ever rewritten, and ending an attempt is an insert
