@@ -43,7 +43,7 @@ type commitHeader struct {
 func (r *repository) readRaw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
 	obj, err := r.st.EncodedObject(t, h)
 	if err != nil {
-		return nil, missing(t.String(), h, err)
+		return nil, r.missing(t.String(), h, err)
 	}
 	return objectBytes(obj)
 }

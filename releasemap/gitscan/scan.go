@@ -147,13 +147,13 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 			r.Date = toTime(rec.when, rec.tz)
 		}
 		if r.Files, err = s.files(rec.dirTree); err != nil {
-			return nil, err
+			return nil, annotate(err, "", "tag "+r.Tag)
 		}
 	}
 	if !headHash.IsZero() {
 		res.Head = Head{Ref: headRef.String(), Commit: headHash.String()}
 		if res.Head.Files, err = s.files(s.cache.commits[headHash].dirTree); err != nil {
-			return nil, err
+			return nil, annotate(err, "", headRef.Short())
 		}
 	}
 	for h := range s.listed {
@@ -181,7 +181,7 @@ func (s *scanner) releases() ([]Release, []SkippedTag, error) {
 		}
 		p, err := s.peel(t.hash)
 		if err != nil {
-			return nil, nil, fmt.Errorf("tag %s: %w", t.name, err)
+			return nil, nil, annotate(err, "", "tag "+t.name)
 		}
 		if p.kind != plumbing.CommitObject {
 			skipped = append(skipped, SkippedTag{Name: t.name, Reason: "points at a " + p.kind.String()})
@@ -236,7 +236,7 @@ func (s *scanner) files(dir plumbing.Hash) (map[string]File, error) {
 		if !ok {
 			sum, err := s.sum(pb.blob)
 			if err != nil {
-				return nil, fmt.Errorf("hash %s: %w", pb.path, err)
+				return nil, s.trees.annotate(err, pb.path)
 			}
 			f = File{Blob: pb.blob.String(), SHA256: sum}
 			s.fileOf[pb.blob] = f
@@ -257,7 +257,7 @@ type subtreeKey struct {
 func (s *scanner) listFiles(h plumbing.Hash, prefix string, out *[]pathBlob) error {
 	entries, err := s.trees.entries(h)
 	if err != nil {
-		return err
+		return s.trees.annotate(err, prefix)
 	}
 	if !h.IsZero() {
 		s.listed[h] = true
@@ -290,7 +290,7 @@ func (s *scanner) sum(blob plumbing.Hash) (string, error) {
 	}
 	obj, err := s.repo.st.EncodedObject(plumbing.BlobObject, blob)
 	if err != nil {
-		return "", missing("blob", blob, err)
+		return "", s.repo.missing("blob", blob, err)
 	}
 	rd, err := obj.Reader()
 	if err != nil {

@@ -82,7 +82,7 @@ func (r *repository) peel(h plumbing.Hash, cache map[plumbing.Hash]peeledRef, co
 		}
 		obj, err := r.st.EncodedObject(plumbing.AnyObject, p.target)
 		if err != nil {
-			return p, missing("tag target", p.target, err)
+			return p, r.missing("tag target", p.target, err)
 		}
 		if obj.Type() != plumbing.TagObject {
 			p.kind = obj.Type()

@@ -148,7 +148,7 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 	}
 	for _, rec := range fresh {
 		if err := w.computeAdds(rec); err != nil {
-			return nil, err
+			return nil, annotate(err, "", "commit "+rec.hash.String()[:12])
 		}
 		rec.fresh, rec.root = false, plumbing.ZeroHash
 	}
