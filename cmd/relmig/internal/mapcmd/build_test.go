@@ -264,7 +264,7 @@ func TestMapBuildRefuses(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"shallow clone", []string{"--repo", shallow, "--dir", migDir, "--write"}, "is a shallow clone (1 boundary commits): complete it with `git -C "+shallow+" fetch --unshallow --tags`"},
+		{"shallow clone", []string{"--repo", shallow, "--dir", migDir, "--write"}, "is a shallow clone (1 boundary commits): complete it with `git -C " + shallow + " fetch --unshallow --tags`"},
 		{"not a repository", []string{"--repo", notRepo, "--dir", migDir, "--write"}, "not a git repository"},
 		{"bad --by", []string{"--repo", r.Dir, "--dir", migDir, "--by", "vibes"}, `--by "vibes": want ancestry or date`},
 		{"no map and no --dir", []string{"--repo", r.Dir}, "no release map at " + mapFile + ": pass --dir"},
