@@ -151,6 +151,12 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 		if e.claimed {
 			continue
 		}
+		if !existing.IsScript(path.Clean(e.g.ScriptPath())) {
+			// The selection (include/exclude) no longer picks it: it
+			// leaves the map, and the report says so.
+			rep.Deselected = append(rep.Deselected, e.g.ID)
+			continue
+		}
 		msg := "kept as written: git history has no script at " + e.g.ScriptPath()
 		if ignored[path.Clean(e.g.ScriptPath())] {
 			msg = "kept as written: git history added " + e.g.ScriptPath() + " and deleted it before any release"
@@ -346,4 +352,5 @@ func (r *Report) finish(m *releasemap.Map) {
 	sort.Strings(r.New)
 	sort.Strings(r.Changed)
 	sort.Strings(r.Ignored)
+	sort.Strings(r.Deselected)
 }

@@ -31,6 +31,10 @@ type Report struct {
 	// Ignored are scripts git saw that neither a release nor the default
 	// branch's tip carries (added and deleted between releases), by path.
 	Ignored []string
+	// Deselected are the ids of the existing map that the map's include
+	// and exclude globs no longer select: they left the map. A database
+	// that ran one keeps its record (status names it as unknown).
+	Deselected []string
 }
 
 // Script is one migration as git knows it.

@@ -54,13 +54,23 @@ type Options struct {
 	DefaultBranch string
 }
 
-// DefaultInclude returns the include globs used when Options.Include is nil.
-func DefaultInclude() []string { return []string{"**"} }
+// DefaultInclude returns the include globs used when Options.Include is
+// nil: files whose extension is a script language's. It is the release
+// map's default (releasemap.DefaultInclude; a test keeps them equal).
+func DefaultInclude() []string {
+	return []string{"**/*.{js,cjs,mjs,ts,cts,mts,sh,bash,py,rb,sql}"}
+}
 
 // DefaultExclude returns the exclude globs used when Options.Exclude is nil:
-// test files and type declarations that live beside real scripts.
+// tests, specs and type declarations, dotfiles, tool configuration and down
+// migrations (releasemap.DefaultExclude).
 func DefaultExclude() []string {
-	return []string{"**/*.spec.*", "**/*.test.*", "**/*.d.ts"}
+	return []string{
+		"**/*.spec.*", "**/*.test.*", "**/*.d.ts", "**/*.d.mts", "**/*.d.cts",
+		"**/__tests__/**", "**/__mocks__/**", "**/node_modules/**",
+		"**/.*", "**/.*/**", "**/*.config.*",
+		"**/down.*", "**/*.down.*", "**/*_down.*", "**/*-down.*", "**/down/**",
+	}
 }
 
 // settings is the validated, normalised form of Options.

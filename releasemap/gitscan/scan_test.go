@@ -80,14 +80,14 @@ func TestScanFixture(t *testing.T) {
 
 	t.Run("files per release", func(t *testing.T) {
 		want := map[string][]string{
-			"v0.1.0": {"001-init/001-init.migration.ts", "helpers/util.md"},
-			"v0.2.0": {"001-init/001-init.migration.ts", "002-users.migration.ts", "helpers/util.md"},
-			"v0.2.1": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "helpers/util.md"},
-			"v0.2.2": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "004-maint-only.ts", "helpers/util.md"},
-			"v0.3.0": {"001-init/001-init.migration.ts", "002-users.migration.ts", "helpers/util.md"},
-			"v0.4.0": {"001-init/001-init.migration.ts", "003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
-			"v0.5.0": {"003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
-			"v1.0.0": {"003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
+			"v0.1.0": {"001-init/001-init.migration.ts"},
+			"v0.2.0": {"001-init/001-init.migration.ts", "002-users.migration.ts"},
+			"v0.2.1": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts"},
+			"v0.2.2": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "004-maint-only.ts"},
+			"v0.3.0": {"001-init/001-init.migration.ts", "002-users.migration.ts"},
+			"v0.4.0": {"001-init/001-init.migration.ts", "003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
+			"v0.5.0": {"003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
+			"v1.0.0": {"003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
 		}
 		for _, rel := range res.Releases {
 			if got := fileNames(rel.Files); !slices.Equal(got, want[rel.Tag]) {
@@ -137,7 +137,6 @@ func TestScanFixture(t *testing.T) {
 			"004-maint-only.ts":              {{r.m2, false, ""}},
 			"005-feature.migration.ts":       {{r.f1, true, ""}},
 			"006-unreleased.migration.ts":    {{r.c7, true, ""}},
-			"helpers/util.md":                {{r.c1, true, ""}},
 			"users/002-users.migration.ts":   {{r.ren, true, "002-users.migration.ts"}},
 		}
 		var paths []string
@@ -284,7 +283,7 @@ func TestScanOptions(t *testing.T) {
 func TestAddsMatchGitLog(t *testing.T) {
 	r := buildFixture(t)
 	o := r.options(t)
-	o.Exclude = []string{}
+	o.Include, o.Exclude = []string{"**"}, []string{}
 	res := scanOpts(t, o)
 	var got []string
 	for _, s := range res.Scripts {

@@ -28,6 +28,9 @@ type BuildResult struct {
 	// whose derived fields changed.
 	New     []string `json:"new"`
 	Changed []string `json:"changed"`
+	// Deselected are ids that left the map because the include and
+	// exclude globs no longer select them.
+	Deselected []string `json:"deselected"`
 	// SkippedTags and Ignored are listed with --verbose only.
 	SkippedTags []SkippedTagJSON `json:"skipped_tags,omitempty"`
 	Ignored     []string         `json:"ignored,omitempty"`
@@ -97,7 +100,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 		File: file, Written: written, By: string(rep.By),
 		Releases: []BuildReleaseJSON{}, Unreleased: []BuildMigration{}, Removed: []RemovedJSON{},
 		Disagreements: []DisagreementJSON{}, Warnings: []WarningJSON{},
-		New: nonNil(rep.New), Changed: nonNil(rep.Changed),
+		New: nonNil(rep.New), Changed: nonNil(rep.Changed), Deselected: nonNil(rep.Deselected),
 	}
 	scripts := make(map[string]*derive.Script, len(rep.Scripts))
 	for i := range rep.Scripts {
@@ -169,6 +172,9 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
 		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
+	}
+	for _, id := range res.Deselected {
+		fmt.Fprintf(&b, "left the map: %s: include/exclude no longer select it (a database that ran it keeps its record)\n", id)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
