@@ -12,6 +12,8 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/relmig/relmig/internal/wildmatch"
 )
 
 // ValidateOptions chooses the checks that need more than the file itself.
@@ -76,8 +78,8 @@ func (v *validator) top() {
 			v.ps.add(m.lines["dir"], "dir %q is outside the repository", m.Dir)
 		}
 	}
-	if m.Tags.Match != "" && !doublestar.ValidatePattern(m.Tags.Match) {
-		v.ps.add(m.lines["tags"], "tags.match %q is not a valid glob", m.Tags.Match)
+	if m.Tags.Match != "" && wildmatch.Validate(m.Tags.Match) != nil {
+		v.ps.add(m.lines["tags"], "tags.match %q is not a valid glob (%v)", m.Tags.Match, wildmatch.Validate(m.Tags.Match))
 	}
 	for _, key := range []string{"include", "exclude"} {
 		globs := m.Include

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/relmig/relmig/internal/wildmatch"
 )
 
 // Options says which repository to read and which of its tags and files are
@@ -25,8 +27,9 @@ type Options struct {
 	// root ("apps/api/migrations"). Empty means the repository root.
 	Dir string
 
-	// TagMatch is a glob (doublestar syntax, "*" does not cross "/") on tag
-	// names, without "refs/tags/". Empty matches every tag.
+	// TagMatch is a glob on tag names without "refs/tags/", matched as
+	// `git tag -l` matches: "*" crosses "/" (package wildmatch). Empty
+	// matches every tag.
 	TagMatch string
 
 	// TagPrefix is stripped from a tag name before it is parsed as semver
@@ -52,6 +55,11 @@ type Options struct {
 	// ("main") or a full reference ("refs/remotes/origin/main"). Empty means
 	// the branch HEAD points at; in a URL clone, the remote's default branch.
 	DefaultBranch string
+
+	// AllowEmpty returns a result without releases, without the folder or
+	// without scripts instead of an *EmptyError (ErrEmpty). Off by
+	// default: an empty map is almost always a wrong tag rule or folder.
+	AllowEmpty bool
 }
 
 // DefaultInclude returns the include globs used when Options.Include is
@@ -84,6 +92,7 @@ type settings struct {
 	prereleases bool
 	filter      filter
 	branch      string
+	allowEmpty  bool
 }
 
 func (o Options) validate() (settings, error) {
@@ -94,6 +103,7 @@ func (o Options) validate() (settings, error) {
 		tagPrefix:   o.TagPrefix,
 		prereleases: o.Prereleases,
 		branch:      strings.TrimSpace(o.DefaultBranch),
+		allowEmpty:  o.AllowEmpty,
 	}
 	if c.repo == "" {
 		return c, fmt.Errorf("%w: repository is required", ErrInvalidOptions)
@@ -109,7 +119,7 @@ func (o Options) validate() (settings, error) {
 	if dir != "" {
 		c.dirParts = strings.Split(dir, "/")
 	}
-	if c.tagMatch != "" && !doublestar.ValidatePattern(c.tagMatch) {
+	if c.tagMatch != "" && wildmatch.Validate(c.tagMatch) != nil {
 		return c, fmt.Errorf("%w: bad tag glob %q", ErrInvalidOptions, c.tagMatch)
 	}
 	c.filter, err = newFilter(o.Include, o.Exclude)

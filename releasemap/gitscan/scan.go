@@ -22,8 +22,9 @@ import (
 // nothing, and one after new commits reads only those.
 //
 // Errors wrap ErrInvalidOptions, ErrNotRepository, ErrIncompleteHistory
-// (shallow or partial clones, missing objects) or ErrRefNotFound where
-// those apply.
+// (shallow clones, missing objects), ErrRefNotFound or ErrEmpty (no
+// release tag, no folder, no script; see Options.AllowEmpty) where those
+// apply.
 func Scan(ctx context.Context, opts Options) (*Result, error) {
 	cfg, err := opts.validate()
 	if err != nil {
@@ -105,6 +106,13 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(rels) == 0 && !s.cfg.allowEmpty {
+		tags, err := s.repo.tagRefs()
+		if err != nil {
+			return nil, err
+		}
+		return nil, s.noReleases(tags)
+	}
 	res.Releases, res.Skipped = rels, skipped
 	headRef, headHash, err := s.repo.defaultBranch(s.cfg.branch)
 	if err != nil {
@@ -156,12 +164,70 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 			return nil, annotate(err, "", headRef.Short())
 		}
 	}
+	if !s.cfg.allowEmpty {
+		if err := s.checkNotEmpty(res, headHash); err != nil {
+			return nil, err
+		}
+	}
 	for h := range s.listed {
 		s.used.trees[h] = s.cache.trees[h]
 	}
 	s.ancestors(order, res.Releases)
 	res.Scripts = s.scripts(order, headHash, res)
 	return res, nil
+}
+
+// checkNotEmpty refuses a scan whose folder no release and not the default
+// branch has, or that selects no script anywhere.
+func (s *scanner) checkNotEmpty(res *Result, head plumbing.Hash) error {
+	found := false
+	for _, r := range res.Releases {
+		if !s.cache.commits[plumbing.NewHash(r.Commit)].dirTree.IsZero() {
+			found = true
+			break
+		}
+	}
+	if !head.IsZero() && !s.cache.commits[head].dirTree.IsZero() {
+		found = true
+	}
+	if !found {
+		tip := head
+		if tip.IsZero() && len(res.Releases) > 0 {
+			tip = plumbing.NewHash(res.Releases[len(res.Releases)-1].Commit)
+		}
+		root := plumbing.ZeroHash
+		if !tip.IsZero() {
+			if c, err := s.repo.readCommit(tip); err == nil {
+				root = c.tree
+			}
+		}
+		return s.noFolder(root)
+	}
+	if len(res.Head.Files) > 0 {
+		return nil
+	}
+	for _, r := range res.Releases {
+		if len(r.Files) > 0 {
+			return nil
+		}
+	}
+	// Every tree lists nothing selected: name what the newest one holds.
+	dir := plumbing.ZeroHash
+	if !head.IsZero() {
+		dir = s.cache.commits[head].dirTree
+	}
+	for i := len(res.Releases) - 1; dir.IsZero() && i >= 0; i-- {
+		dir = s.cache.commits[plumbing.NewHash(res.Releases[i].Commit)].dirTree
+	}
+	var list []pathBlob
+	if err := s.listFiles(dir, "", &list); err != nil {
+		return err
+	}
+	files := make([]string, len(list))
+	for i, pb := range list {
+		files[i] = pb.path
+	}
+	return noScripts(s.cfg.dir, files)
 }
 
 // releases lists the tags that are releases, peeled and sorted, and the

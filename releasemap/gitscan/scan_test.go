@@ -269,6 +269,12 @@ func TestScanOptions(t *testing.T) {
 	t.Run("missing folder", func(t *testing.T) {
 		o := r.options(t)
 		o.Dir = "does/not/exist"
+		_, err := Scan(t.Context(), o)
+		var ee *EmptyError
+		if !errors.As(err, &ee) || !slices.Contains(ee.Suggestions, "--dir apps/api/migrations") {
+			t.Errorf("err = %v, want an *EmptyError suggesting --dir apps/api/migrations", err)
+		}
+		o.AllowEmpty = true
 		res := scanOpts(t, o)
 		if len(res.Scripts) != 0 || len(res.Releases) != 8 {
 			t.Errorf("result = %v", res)
@@ -328,7 +334,7 @@ func TestMergeAdds(t *testing.T) {
 	r.Commit(day(4), "evil merge", map[string]string{"m/d.ts": "d\n"})
 	mergeHash := r.Git("", "rev-parse", "HEAD")
 
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if a := script(t, res, "d.ts").Adds; len(a) != 1 || a[0].Commit != mergeHash || !a[0].Merge {
 		t.Errorf("d.ts adds = %+v, want the merge", a)
 	}
@@ -343,19 +349,19 @@ func TestMergeAdds(t *testing.T) {
 
 func TestScanEmptyAndOdd(t *testing.T) {
 	r := newGitRepo(t)
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if len(res.Releases) != 0 || res.Head.Commit != "" {
 		t.Errorf("empty repository: %v", res)
 	}
 	// Detached HEAD.
 	c := r.Commit(day(1), "one", map[string]string{"m/a.ts": "a\n"})
 	r.Checkout("--detach", c)
-	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if res.Head.Ref != "HEAD" || res.Head.Commit != c {
 		t.Errorf("detached head = %+v", res.Head)
 	}
 	// Case-sensitive paths: M is not m.
-	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "M"})
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "M", AllowEmpty: true})
 	if len(res.Scripts) != 0 {
 		t.Errorf("Dir M found %v", res.Scripts)
 	}
@@ -364,7 +370,7 @@ func TestScanEmptyAndOdd(t *testing.T) {
 func TestAddDatesKeepZone(t *testing.T) {
 	r := newGitRepo(t)
 	c := r.Commit("2023-05-06T07:08:09+02:00", "one", map[string]string{"m/a.ts": "a\n"})
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	a := script(t, res, "a.ts").Adds[0]
 	want := time.Date(2023, 5, 6, 7, 8, 9, 0, time.FixedZone("", 2*3600))
 	if a.Commit != c || !a.Date.Equal(want) || a.Date.Format(time.RFC3339) != "2023-05-06T07:08:09+02:00" {

@@ -7,8 +7,9 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relmig/relmig/internal/wildmatch"
 )
 
 // maxTagDepth bounds peeling a tag of a tag of a tag…; git itself gives up
@@ -136,7 +137,7 @@ func parseTag(b []byte) (target plumbing.Hash, when int64, tz int32, hasTime boo
 // release.
 func releaseVersion(name string, c settings) (*semver.Version, string) {
 	if c.tagMatch != "" {
-		if ok, _ := doublestar.Match(c.tagMatch, name); !ok {
+		if !wildmatch.Match(c.tagMatch, name) {
 			return nil, fmt.Sprintf("does not match %q", c.tagMatch)
 		}
 	}

@@ -119,7 +119,8 @@ func runBuild(ctx context.Context, opts *BuildOptions) error {
 	scan, err := gitscan.Scan(ctx, scanOpts)
 	if err != nil {
 		if errors.Is(err, gitscan.ErrNotRepository) || errors.Is(err, gitscan.ErrIncompleteHistory) ||
-			errors.Is(err, gitscan.ErrInvalidOptions) || errors.Is(err, gitscan.ErrRefNotFound) {
+			errors.Is(err, gitscan.ErrInvalidOptions) || errors.Is(err, gitscan.ErrRefNotFound) ||
+			errors.Is(err, gitscan.ErrEmpty) {
 			return cmdutil.BadInput(err)
 		}
 		return fmt.Errorf("read git history of %s: %w", scanOpts.Repo, err)

@@ -115,3 +115,89 @@ func TestMapBuildSelectsScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An empty result is exit 2 with a suggestion, and a map on disk is left
+// alone: tags that are not releases under the rule, a folder no release
+// has, a folder with nothing selected.
+func TestMapBuildEmptyIsAnError(t *testing.T) {
+	r := newGitRepo(t)
+	c1 := r.Commit(day(1), "one", map[string]string{m("001-a.js"): "a\n", "docs/x.md": "x\n", "db/migrations/x.sql": "x\n"})
+	r.Tag("release-3.3.10", c1)
+	c2 := r.Commit(day(2), "two", map[string]string{m("002-b.js"): "b\n"})
+	r.Tag("release-3.3.11", c2)
+	r.Tag("@scope/pkg@1.2.3", c2)
+	r.Tag("@scope/pkg@1.2.4", c2)
+	r.Tag("@scope/pkg@1.2.5", c2)
+	mapFile := filepath.Join(t.TempDir(), "releasemap.yaml")
+	if err := os.WriteFile(mapFile, []byte("relmig: 1\ndir: "+migDir+"\nreleases: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(mapFile)
+	cache := t.TempDir()
+	cases := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"no tag matches", nil,
+			`no tag is a release (5 tags, such as release-3.3.11, release-3.3.10, @scope/pkg@1.2.5); try --prefix @scope/pkg@ (3 tags), or --prefix release- (2 tags)`},
+		{"tags glob matches nothing", []string{"--tags", "v*"},
+			`no tag is a release (5 tags, such as release-3.3.11, release-3.3.10, @scope/pkg@1.2.5; tags "v*"); try --prefix @scope/pkg@ --tags '@scope/pkg@*' (3 tags), or --prefix release- --tags 'release-*' (2 tags)`},
+		{"folder typo", []string{"--prefix", "release-", "--dir", "apps/api/migration"},
+			`no release and not the default branch has the folder "apps/api/migration"; try --dir apps/api/migrations, or --dir db/migrations`},
+		{"nothing selected", []string{"--prefix", "release-", "--dir", "docs"},
+			`the folder "docs" holds no script at any release or the default branch (1 files, none selected by the include and exclude globs); try --include '**/*.md' (1 files)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"map", "build", "--map", mapFile, "--repo", r.Dir, "--cache-dir", cache, "--write"}, tc.args...)
+			code, stdout, stderr := relmig(t, args...)
+			if code != cmdutil.ExitUsage || stderr != "relmig: "+tc.stderr+"\n" {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit 2 and\nrelmig: %s", code, stderr, tc.stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q", stdout)
+			}
+			if after, _ := os.ReadFile(mapFile); string(after) != string(before) {
+				t.Errorf("the map was rewritten:\n%s", after)
+			}
+		})
+	}
+	// The suggestions work.
+	for _, args := range [][]string{{"--prefix", "release-"}, {"--prefix", "@scope/pkg@", "--tags", "@scope/pkg@*"}} {
+		code, _, stderr := relmig(t, append([]string{"map", "build", "--map", mapFile, "--repo", r.Dir, "--cache-dir", cache}, args...)...)
+		if code != cmdutil.ExitOK {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+}
+
+// --tags matches tag names as git tag -l does: "*" crosses "/".
+func TestMapBuildTagGlobLikeGit(t *testing.T) {
+	r := newGitRepo(t)
+	c1 := r.Commit(day(1), "one", map[string]string{m("001-a.js"): "a\n"})
+	r.Tag("release/1.0.0", c1)
+	c2 := r.Commit(day(2), "two", map[string]string{m("002-b.js"): "b\n"})
+	r.Tag("release/1.1.0", c2)
+	r.Tag("other/2.0.0", c2)
+	for _, tc := range []struct {
+		glob string
+		want int
+	}{{"*", 2}, {"release*", 2}, {"*/1.*", 2}, {"rel?ase/*", 2}} {
+		want := strings.Fields(runGit(t, r.Dir, "", "tag", "-l", tc.glob))
+		res, _ := buildJSON(t, "--map", filepath.Join(t.TempDir(), "m.yaml"), "--repo", r.Dir, "--dir", migDir,
+			"--cache-dir", t.TempDir(), "--tags", tc.glob, "--prefix", "release/")
+		var got []string
+		for _, rel := range res.Releases {
+			got = append(got, rel.Tag)
+		}
+		if len(got) != tc.want {
+			t.Errorf("--tags %q: releases %v, want %d (git tag -l lists %v)", tc.glob, got, tc.want, want)
+		}
+		for _, g := range got {
+			if !slices.Contains(want, g) {
+				t.Errorf("--tags %q: release %s is not listed by git tag -l", tc.glob, g)
+			}
+		}
+	}
+}
