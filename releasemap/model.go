@@ -26,6 +26,17 @@ type Map struct {
 	file string
 	// lines and runnerLines hold the line of each top-level and runner key.
 	lines, runnerLines map[string]int
+	// comments are head comments Marshal puts above top-level keys.
+	comments map[string]string
+}
+
+// SetComment asks Marshal to write text as a comment above the top-level
+// key (such as "runner"), unless the file already has a comment there.
+func (m *Map) SetComment(key, text string) {
+	if m.comments == nil {
+		m.comments = map[string]string{}
+	}
+	m.comments[key] = text
 }
 
 // TagRule says which git tags are releases: a glob on the tag name, a prefix

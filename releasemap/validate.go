@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,13 @@ type ValidateOptions struct {
 	// Templates, when set, validates commands and templated strings; the
 	// runner owns the template language.
 	Templates TemplateChecker
+	// Folder is the migrations folder the file checks read; nil means the
+	// work tree on disk (the map's repo and dir).
+	Folder Folder
+	// Runnable also requires what running needs and planning does not:
+	// every migration has a runner command. `map check` and `up` (dry run
+	// and --apply) set it; `between` and `status` do not.
+	Runnable bool
 }
 
 // TemplateChecker validates the map's templates. Command checks a command
@@ -48,6 +56,9 @@ func (m *Map) Validate(opts ValidateOptions) error {
 	v.top()
 	v.releases()
 	v.migrations()
+	if opts.Runnable {
+		v.commands()
+	}
 	if opts.Files {
 		v.files()
 	}
@@ -224,8 +235,15 @@ func (v *validator) each(fn func(g *Migration, rel Version, relLine int)) {
 	}
 }
 
+// idLine is a migration by id and line.
+type idLine struct {
+	id   string
+	line int
+}
+
 func (v *validator) migrations() {
 	ids := map[string]int{}
+	files := map[string]idLine{}
 	v.order = map[string]int{}
 	n := 0
 	v.each(func(g *Migration, rel Version, _ int) {
@@ -238,6 +256,12 @@ func (v *validator) migrations() {
 			return
 		}
 		ids[g.ID] = g.line
+		p := path.Clean(g.ScriptPath())
+		if first, dup := files[p]; dup {
+			v.ps.add(g.lineOf("path"), "%s names the same file as %s (line %d): one file is one migration", g.ID, first.id, first.line)
+		} else {
+			files[p] = idLine{g.ID, g.line}
+		}
 		v.release[g.ID] = rel
 		v.order[g.ID] = n
 		n++
@@ -250,8 +274,12 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		return
 	}
 	prefix := v.m.Tags.Prefix
-	if _, ok := insidePath(g.ScriptPath()); !ok {
-		v.ps.add(g.lineOf("path"), "%s: path %q is outside the repository", g.ID, g.ScriptPath())
+	idOK := v.canonical(g.line, "id", g.ID)
+	pathOK := g.Path == "" || v.canonical(g.lineOf("path"), "path", g.Path)
+	if idOK && pathOK {
+		if _, ok := insidePath(g.ScriptPath()); !ok {
+			v.ps.add(g.lineOf("path"), "%s: path %q is outside the repository", g.ID, g.ScriptPath())
+		}
 	}
 	for _, dep := range g.After {
 		depRel, ok := v.release[dep]
@@ -310,6 +338,53 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		v.ps.add(g.lineOf("added"), "%s: added %q is not a date (RFC 3339)", g.ID, g.Added)
 	}
 	v.runner(g.lineOf, g.ID+": ", g.Effective(Runner{}))
+}
+
+// commands reports, once, the migrations that have no runner command.
+func (v *validator) commands() {
+	var none []string
+	v.each(func(g *Migration, _ Version, _ int) {
+		if g.ID != "" && strings.TrimSpace(g.Effective(v.m.Runner).Command) == "" && !slices.Contains(none, g.ID) {
+			none = append(none, g.ID)
+		}
+	})
+	if len(none) == 0 {
+		return
+	}
+	line := lineOr(v.m.lines["runner"], 1)
+	if len(none) > 3 {
+		none = append(none[:3], fmt.Sprintf("%d more", len(none)-3))
+	}
+	v.ps.add(line, "no runner command for %s: set runner.command (map build infers one from the scripts' extensions)", strings.Join(none, ", "))
+}
+
+// canonical reports whether an id or path is written the one way it can be:
+// a clean slash path relative to the migrations folder, without "./",
+// "..", a trailing or doubled "/", NUL or other control characters. Two
+// spellings of one file would otherwise be two migrations that both run.
+func (v *validator) canonical(line int, what, p string) bool {
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			v.ps.add(line, "%s %q contains a control character", what, p)
+			return false
+		}
+	}
+	clean := path.Clean(p)
+	switch {
+	case strings.Contains(p, "\\"):
+		v.ps.add(line, "%s %q: use / between folders", what, p)
+		return false
+	case path.IsAbs(p):
+		v.ps.add(line, "%s %q must be relative to the migrations folder", what, p)
+		return false
+	case clean == ".." || strings.HasPrefix(clean, "../"):
+		v.ps.add(line, "%s %q is outside the migrations folder", what, p)
+		return false
+	case clean != p || clean == ".":
+		v.ps.add(line, "%s %q is not canonical: write %q", what, p, clean)
+		return false
+	}
+	return true
 }
 
 func (v *validator) check(g *Migration, key string, c Check) {

@@ -35,6 +35,9 @@ type Report struct {
 	// and exclude globs no longer select: they left the map. A database
 	// that ran one keeps its record (status names it as unknown).
 	Deselected []string
+	// Runner describes the runner command Build inferred for a map that
+	// had none ("" when it inferred nothing); the map marks it for review.
+	Runner string
 }
 
 // Script is one migration as git knows it.

@@ -17,6 +17,7 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/cmd/relmig/internal/mapcmd"
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/releasemap/derive"
 )
 
 // buildJSON runs map build --output json and decodes the document.
@@ -173,9 +174,11 @@ func TestMapBuildWriteCheckBetween(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The map names the repository relative to itself: its own folder.
-	if !strings.HasPrefix(string(written), "relmig: 1\ndir: apps/api/migrations\nreleases:\n") {
-		t.Errorf("map head:\n%.120s", written)
+	// The map names the repository relative to itself: its own folder;
+	// its runner, inferred from the .ts scripts, is marked for review.
+	head := "relmig: 1\ndir: apps/api/migrations\n# " + derive.RunnerReviewNote + "\nrunner:\n  command: npx ts-node --transpile-only {path}\nreleases:\n"
+	if !strings.HasPrefix(string(written), head) {
+		t.Errorf("map head:\n%.400s\nwant\n%s", written, head)
 	}
 	if code, _, stderr := relmig(t, "map", "check", "--map", mapFile); code != cmdutil.ExitOK {
 		t.Fatalf("map check: exit %d\n%s", code, stderr)

@@ -173,6 +173,9 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 	for _, d := range res.Disagreements {
 		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
 	}
+	if rep.Runner != "" {
+		fmt.Fprintf(&b, "inferred %s: review it before the first up --apply (the map marks it)\n", rep.Runner)
+	}
 	for _, id := range res.Deselected {
 		fmt.Fprintf(&b, "left the map: %s: include/exclude no longer select it (a database that ran it keeps its record)\n", id)
 	}

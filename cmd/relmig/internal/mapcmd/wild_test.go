@@ -201,3 +201,52 @@ func TestMapBuildTagGlobLikeGit(t *testing.T) {
 		}
 	}
 }
+
+// map check reads the migrations folder from git in a bare repository,
+// symlinks included; map build --write keeps the map's file mode.
+func TestMapCheckBareRepository(t *testing.T) {
+	r := newGitRepo(t)
+	r.Write(map[string]string{m("001-a.js"): "a\n", "lib/shared.js": "s\n"})
+	if err := os.Symlink("/etc/passwd", filepath.Join(r.Dir, m("002-evil.js"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../../../lib/shared.js", filepath.Join(r.Dir, m("003-shared.js"))); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Commit(day(1), "one", nil)
+	r.Tag("v1.0.0", c)
+	bare := filepath.Join(t.TempDir(), "app.git")
+	runGit(t, filepath.Dir(bare), "", "clone", "-q", "--bare", r.Dir, bare)
+
+	mapFile := filepath.Join(t.TempDir(), "releasemap.yaml")
+	if err := os.WriteFile(mapFile, []byte("relmig: 1\n"), 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(mapFile, 0o664); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := relmig(t, "map", "build", "--map", mapFile, "--repo", bare, "--dir", migDir, "--cache-dir", t.TempDir(), "--write")
+	if code != cmdutil.ExitOK {
+		t.Fatalf("build: exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat(mapFile); err != nil || fi.Mode().Perm() != 0o664 {
+		t.Errorf("mode after --write = %v, %v; want 0664 kept", fi.Mode(), err)
+	}
+	code, stdout, stderr := relmig(t, "map", "check", "--map", mapFile)
+	want := mapFile + ":16: 002-evil.js: " + migDir + "/002-evil.js resolves to /etc/passwd, outside the repository\n"
+	if code != cmdutil.ExitUsage || !strings.Contains(stdout, want) {
+		t.Errorf("check: exit %d\nstdout:\n%s\nstderr:\n%s\nwant a line %q", code, stdout, stderr, want)
+	}
+	if strings.Contains(stdout, "001-a.js") || strings.Contains(stdout, "003-shared.js") || strings.Contains(stdout, "does not exist") {
+		t.Errorf("sound scripts reported:\n%s", stdout)
+	}
+
+	// A new map is 0644.
+	fresh := filepath.Join(t.TempDir(), "releasemap.yaml")
+	if code, _, stderr := relmig(t, "map", "build", "--map", fresh, "--repo", bare, "--dir", migDir, "--cache-dir", t.TempDir(), "--write"); code != cmdutil.ExitOK {
+		t.Fatalf("build: %s", stderr)
+	}
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("new map mode = %v, %v; want 0644", fi.Mode(), err)
+	}
+}
