@@ -71,8 +71,8 @@ func TestValidateFilesSymlinks(t *testing.T) {
 	write(filepath.Join(repo, "m", "a.sh"), "echo a\n")
 	write(filepath.Join(repo, "lib", "real.sh"), "echo real\n")
 	for link, target := range map[string]string{
-		"m/evil.sh": outside,
-		"m/alias.sh": "a.sh",
+		"m/evil.sh":   outside,
+		"m/alias.sh":  "a.sh",
 		"m/shared.sh": "../lib/real.sh",
 	} {
 		if err := os.Symlink(target, filepath.Join(repo, filepath.FromSlash(link))); err != nil {

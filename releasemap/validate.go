@@ -479,4 +479,3 @@ func (m *Map) RepoRoot() string {
 func (m *Map) MigrationsDir() string {
 	return filepath.Join(m.RepoRoot(), filepath.FromSlash(m.Dir))
 }
-

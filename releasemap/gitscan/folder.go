@@ -28,9 +28,9 @@ type TreeFolder struct {
 	links map[string]string    // symlink path (relative to the root) → target
 	// elsewhere caches lookups of paths outside the folder (link targets).
 	elsewhere map[string]*treeEntry
-	repo  *repository
-	trees *trees
-	root  plumbing.Hash
+	repo      *repository
+	trees     *trees
+	root      plumbing.Hash
 }
 
 // OpenFolder reads the folder dir (a slash path relative to the repository
