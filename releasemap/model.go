@@ -12,12 +12,15 @@ const FormatVersion = 1
 // parents, first_in, removed_in, renamed_from) are written by `map build`;
 // every other field is written by hand and survives a rebuild.
 type Map struct {
-	Relmig     int         `yaml:"relmig"`
-	Repo       string      `yaml:"repo,omitempty"`
-	Dir        string      `yaml:"dir,omitempty"`
-	Tags       TagRule     `yaml:"tags,omitempty"`
-	Include    []string    `yaml:"include,omitempty,flow"`
-	Exclude    []string    `yaml:"exclude,omitempty,flow"`
+	Relmig  int      `yaml:"relmig"`
+	Repo    string   `yaml:"repo,omitempty"`
+	Dir     string   `yaml:"dir,omitempty"`
+	Tags    TagRule  `yaml:"tags,omitempty"`
+	Include []string `yaml:"include,omitempty,flow"`
+	Exclude []string `yaml:"exclude,omitempty,flow"`
+	// Order is the order inside a release: OrderName or OrderAdded; empty
+	// is OrderAdded (map build writes the one it detects).
+	Order      string      `yaml:"order,omitempty"`
 	Runner     Runner      `yaml:"runner,omitempty"`
 	Releases   []Release   `yaml:"releases"`
 	Unreleased []Migration `yaml:"unreleased,omitempty"`

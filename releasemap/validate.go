@@ -84,6 +84,11 @@ func (v *validator) top() {
 			v.ps.add(line, "relmig: %d is not a map format this relmig reads (want %d)", m.Relmig, FormatVersion)
 		}
 	}
+	switch m.Order {
+	case "", OrderName, OrderAdded:
+	default:
+		v.ps.add(m.lines["order"], "order %q: want name or added", m.Order)
+	}
 	if m.Dir != "" {
 		if _, ok := insidePath(m.Dir); !ok {
 			v.ps.add(m.lines["dir"], "dir %q is outside the repository", m.Dir)
@@ -188,6 +193,14 @@ func (v *validator) releases() {
 		}
 		if _, err := orderRelease(r.Version, r.Migrations); err != nil {
 			v.ps.add(lineOr(r.lines["migrations"], r.line), "%v", err)
+		}
+		if m.Order == OrderName {
+			for j := 1; j < len(r.Migrations); j++ {
+				a, b := &r.Migrations[j-1], &r.Migrations[j]
+				if a.ID != "" && b.ID != "" && CompareNames(a.ID, b.ID) > 0 {
+					v.ps.add(b.line, "%s comes after %s, but order: name runs it first (sort the release, or set order: added)", b.ID, a.ID)
+				}
+			}
 		}
 	}
 	for i := range m.Releases {

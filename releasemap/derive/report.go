@@ -35,6 +35,10 @@ type Report struct {
 	// and exclude globs no longer select: they left the map. A database
 	// that ran one keeps its record (status names it as unknown).
 	Deselected []string
+	// Order is the order inside a release the map uses (name or added);
+	// OrderDetected is true when Build chose it because the map had none.
+	Order         string
+	OrderDetected bool
 	// Runner describes the runner command Build inferred for a map that
 	// had none ("" when it inferred nothing); the map marks it for review.
 	Runner string

@@ -176,7 +176,7 @@ func TestMapBuildWriteCheckBetween(t *testing.T) {
 	}
 	// The map names the repository relative to itself: its own folder;
 	// its runner, inferred from the .ts scripts, is marked for review.
-	head := "relmig: 1\ndir: apps/api/migrations\n# " + derive.RunnerReviewNote + "\nrunner:\n  command: npx ts-node --transpile-only {path}\nreleases:\n"
+	head := "relmig: 1\ndir: apps/api/migrations\norder: name\n# " + derive.RunnerReviewNote + "\nrunner:\n  command: npx ts-node --transpile-only {path}\nreleases:\n"
 	if !strings.HasPrefix(string(written), head) {
 		t.Errorf("map head:\n%.400s\nwant\n%s", written, head)
 	}
@@ -232,7 +232,8 @@ func TestMapBuildOptions(t *testing.T) {
 	t.Run("prefixed tags", func(t *testing.T) {
 		res, _ := buildJSON(t, common("--tags", "api@*", "--prefix", "api@")...)
 		want := []string{
-			"api@1.4.0 <>: 002-users.migration.ts, 005-feature.migration.ts, 003-backport.migration.ts",
+			// The fixture's names carry numbers: order: name is detected.
+			"api@1.4.0 <>: 002-users.migration.ts, 003-backport.migration.ts, 005-feature.migration.ts",
 			"api@v1.5.0 <api@1.4.0>: 006-unreleased.migration.ts",
 			"unreleased: ",
 		}

@@ -18,7 +18,9 @@ type BuildResult struct {
 	File    string `json:"file"`
 	Written bool   `json:"written"`
 	// By is the assignment the map uses: ancestry or date.
-	By            string             `json:"by"`
+	By string `json:"by"`
+	// Order is the order inside a release: name or added.
+	Order         string             `json:"order"`
 	Releases      []BuildReleaseJSON `json:"releases"`
 	Unreleased    []BuildMigration   `json:"unreleased"`
 	Removed       []RemovedJSON      `json:"removed"`
@@ -97,7 +99,7 @@ type SkippedTagJSON struct {
 // NewBuildResult renders a build: the map m, its report and the scan.
 func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Report, scan *gitscan.Result, verbose bool) BuildResult {
 	res := BuildResult{
-		File: file, Written: written, By: string(rep.By),
+		File: file, Written: written, By: string(rep.By), Order: rep.Order,
 		Releases: []BuildReleaseJSON{}, Unreleased: []BuildMigration{}, Removed: []RemovedJSON{},
 		Disagreements: []DisagreementJSON{}, Warnings: []WarningJSON{},
 		New: nonNil(rep.New), Changed: nonNil(rep.Changed), Deselected: nonNil(rep.Deselected),
@@ -172,6 +174,13 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
 		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
+	}
+	if rep.OrderDetected {
+		why := "file names carry no order"
+		if rep.Order == releasemap.OrderName {
+			why = "file names carry a number or timestamp"
+		}
+		fmt.Fprintf(&b, "order: %s inside each release (detected: %s; set order in the map to change it)\n", rep.Order, why)
 	}
 	if rep.Runner != "" {
 		fmt.Fprintf(&b, "inferred %s: review it before the first up --apply (the map marks it)\n", rep.Runner)
