@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -38,6 +39,21 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
+	res, err := scanDir(ctx, cfg, repo, maxMoves)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.allowEmpty {
+		if err := res.empty; err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// scanDir scans one folder and, when history moved it there from another
+// folder, that one too (up to moves levels back), merged into one result.
+func scanDir(ctx context.Context, cfg settings, repo *repository, moves int) (*Result, error) {
 	file := cacheFile(cfg.cacheDir, repo.id, cfg.dir)
 	s := &scanner{
 		cfg:   cfg,
@@ -62,6 +78,20 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if moves <= 0 || cfg.dir == "" {
+		return res, nil
+	}
+	former, moves2, err := s.formerDir()
+	if err != nil || former == "" {
+		return res, err
+	}
+	old := cfg
+	old.dir, old.dirParts = former, strings.Split(former, "/")
+	oldRes, err := scanDir(ctx, old, repo, moves-1)
+	if err != nil {
+		return nil, err
+	}
+	res.mergeFormer(oldRes, former, moves2)
 	return res, nil
 }
 
@@ -89,6 +119,11 @@ type scanner struct {
 	subtrees map[subtreeKey][]pathBlob
 	matched  map[string]bool
 	fileOf   map[plumbing.Hash]File
+
+	// order is the walk's commits, parents first; head the default
+	// branch's tip (zero in an empty repository).
+	order []*commitRec
+	head  plumbing.Hash
 }
 
 // changed reports whether the cache file would differ from the one loaded.
@@ -142,6 +177,7 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.order, s.head = order, headHash
 	for _, rec := range order {
 		s.used.commits[rec.hash] = rec
 	}
@@ -165,9 +201,8 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 		}
 	}
 	if !s.cfg.allowEmpty {
-		if err := s.checkNotEmpty(res, headHash); err != nil {
-			return nil, err
-		}
+		// Decided after a moved folder's former home is merged in.
+		res.empty = s.checkNotEmpty(res, headHash)
 	}
 	for h := range s.listed {
 		s.used.trees[h] = s.cache.trees[h]
