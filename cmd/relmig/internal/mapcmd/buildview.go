@@ -30,6 +30,9 @@ type BuildResult struct {
 	// whose derived fields changed.
 	New     []string `json:"new"`
 	Changed []string `json:"changed"`
+	// FormerDirs are the folders history moved the migrations folder
+	// from, most recent first; their scripts keep ids and releases.
+	FormerDirs []string `json:"former_dirs"`
 	// Deselected are ids that left the map because the include and
 	// exclude globs no longer select them.
 	Deselected []string `json:"deselected"`
@@ -67,6 +70,8 @@ type AddJSON struct {
 	OnDefaultBranch bool   `json:"on_default_branch"`
 	Merge           bool   `json:"merge,omitempty"`
 	RenamedFrom     string `json:"renamed_from,omitempty"`
+	// MovedFrom is the former folder when this commit moved the folder.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // RemovedJSON is a migration a later release deleted.
@@ -103,6 +108,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 		Releases: []BuildReleaseJSON{}, Unreleased: []BuildMigration{}, Removed: []RemovedJSON{},
 		Disagreements: []DisagreementJSON{}, Warnings: []WarningJSON{},
 		New: nonNil(rep.New), Changed: nonNil(rep.Changed), Deselected: nonNil(rep.Deselected),
+		FormerDirs: nonNil(scan.FormerDirs),
 	}
 	scripts := make(map[string]*derive.Script, len(rep.Scripts))
 	for i := range rep.Scripts {
@@ -114,7 +120,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 			b.ByAncestry, b.ByDate = s.ByAncestry, s.ByDate
 			for _, a := range s.Adds {
 				b.Adds = append(b.Adds, AddJSON{Commit: a.Commit, Date: a.Date.UTC().Format(time.RFC3339), Path: a.Path,
-					OnDefaultBranch: a.OnDefaultBranch, Merge: a.Merge, RenamedFrom: a.RenamedFrom})
+					OnDefaultBranch: a.OnDefaultBranch, Merge: a.Merge, RenamedFrom: a.RenamedFrom, MovedFrom: a.MovedFrom})
 			}
 		}
 		return b
@@ -174,6 +180,9 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
 		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
+	}
+	for _, d := range res.FormerDirs {
+		fmt.Fprintf(&b, "moved: the folder was %s before; its scripts keep their ids and releases\n", d)
 	}
 	if rep.OrderDetected {
 		why := "file names carry no order"

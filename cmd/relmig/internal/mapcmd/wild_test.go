@@ -294,3 +294,38 @@ func TestMapBuildOrderByName(t *testing.T) {
 		t.Errorf("order %s, layout %v\n%s", res.Order, layout(res), stderr)
 	}
 }
+
+// A migrations folder that history moved keeps its scripts' ids and
+// releases: an upgrade across the move lists only what is new in it.
+func TestMapBuildMovedFolder(t *testing.T) {
+	r := newGitRepo(t)
+	c1 := r.Commit(day(1), "one", map[string]string{"apps/api/src/migrations/a.js": "a\n", "apps/api/src/app.js": "app\n"})
+	r.Tag("v1.0.0", c1)
+	c2 := r.Commit(day(2), "two", map[string]string{"apps/api/src/migrations/sub/b.js": "b\n"})
+	r.Tag("v2.0.0", c2)
+	r.Git("", "mv", "apps/api/src/migrations", "apps/api/migrations")
+	r.Git(day(3), "commit", "-q", "-m", "move the migrations folder")
+	c3 := r.Commit(day(4), "three", map[string]string{m("c.js"): "c\n"})
+	r.Tag("v3.0.0", c3)
+
+	mapFile := filepath.Join(r.Dir, "releasemap.yaml")
+	res, stderr := buildJSON(t, "--map", mapFile, "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--write")
+	want := []string{"v1.0.0 <>: a.js", "v2.0.0 <v1.0.0>: sub/b.js", "v3.0.0 <v2.0.0>: c.js", "unreleased: "}
+	if got := layout(res); !slices.Equal(got, want) {
+		t.Errorf("layout %v, want %v\n%s", got, want, stderr)
+	}
+	if !strings.Contains(stderr, "moved: the folder was apps/api/src/migrations before") {
+		t.Errorf("the move is not reported:\n%s", stderr)
+	}
+	if a := migration(t, res, "a.js"); a.Commit != c1 || len(a.Adds) != 2 || a.Adds[1].MovedFrom != "apps/api/src/migrations" {
+		t.Errorf("a.js commit %s adds %+v, want the first commit and the move", a.Commit, a.Adds)
+	}
+	code, stdout, stderr := relmig(t, "between", "--map", mapFile, "v2.0.0", "v3.0.0")
+	if code != cmdutil.ExitOK || !strings.Contains(stdout, "c.js") || strings.Contains(stdout, "a.js") || strings.Contains(stdout, "b.js") {
+		t.Errorf("between v2.0.0 v3.0.0: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// Both sides of the move are checked against the tree that has them.
+	if code, stdout, stderr := relmig(t, "map", "check", "--map", mapFile); code != cmdutil.ExitOK {
+		t.Errorf("map check: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
