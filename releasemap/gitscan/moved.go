@@ -119,4 +119,3 @@ func (r *Result) mergeFormer(old *Result, dir string, moveCommits map[string]boo
 		r.empty = nil // the folder's scripts live in its former home
 	}
 }
-
