@@ -50,6 +50,9 @@ type CheckResult struct {
 	Releases   int                  `json:"releases"`
 	Migrations int                  `json:"migrations"`
 	Problems   []releasemap.Problem `json:"problems"`
+	// Warnings do not make the map invalid: identical content under two
+	// paths in one release.
+	Warnings []releasemap.Problem `json:"warnings"`
 }
 
 // bareFolder returns the migrations folder read from git when the map's
@@ -69,7 +72,7 @@ func bareFolder(ctx context.Context, file string) (*gitscan.TreeFolder, error) {
 func runCheck(ctx context.Context, opts *CheckOptions) error {
 	f := opts.F
 	file := f.MapFile()
-	res := CheckResult{File: file, Problems: []releasemap.Problem{}}
+	res := CheckResult{File: file, Problems: []releasemap.Problem{}, Warnings: []releasemap.Problem{}}
 	vopts := releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}, Runnable: true}
 	if vopts.Files {
 		folder, err := bareFolder(ctx, file)
@@ -82,6 +85,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	}
 	m, err := releasemap.CheckFile(file, vopts)
 	if m != nil {
+		for _, d := range m.Duplicates() {
+			res.Warnings = append(res.Warnings, d.Problem())
+		}
 		res.Releases = len(m.Releases)
 		res.Migrations = len(m.Unreleased)
 		for _, r := range m.Releases {
@@ -96,6 +102,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		return cmdutil.BadInput(err) // unreadable file
 	}
 	res.Valid = len(res.Problems) == 0
+	for _, w := range res.Warnings {
+		fmt.Fprintln(f.IO.ErrOut, w.String())
+	}
 	if f.JSON() {
 		if err := cmdutil.WriteJSON(f.IO.Out, res); err != nil {
 			return err

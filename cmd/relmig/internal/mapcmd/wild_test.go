@@ -329,3 +329,25 @@ func TestMapBuildMovedFolder(t *testing.T) {
 		t.Errorf("map check: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// Identical content under two paths in one release is a warning in map
+// build and map check (it would run twice).
+func TestDuplicatesAreWarnings(t *testing.T) {
+	r := newGitRepo(t)
+	c := r.Commit(day(1), "one", map[string]string{
+		m("fix-users.js"):     "db.users.updateMany({}, {$set: {a: 1}})\n",
+		m("old/fix-users.js"): "db.users.updateMany({}, {$set: {a: 1}})\n",
+		m("other.js"):         "db.other.drop()\n",
+	})
+	r.Tag("v1.0.0", c)
+	mapFile := filepath.Join(r.Dir, "releasemap.yaml")
+	code, _, stderr := relmig(t, "map", "build", "--map", mapFile, "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--write")
+	want := "old/fix-users.js: same content as fix-users.js in v1.0.0: one script under two paths runs twice"
+	if code != cmdutil.ExitOK || !strings.Contains(stderr, "warning: "+want) || strings.Count(stderr, "same content") != 1 {
+		t.Errorf("build: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := relmig(t, "map", "check", "--map", mapFile)
+	if code != cmdutil.ExitOK || stdout != "" || !strings.Contains(stderr, "releasemap.yaml:") || !strings.Contains(stderr, ": warning: "+want) {
+		t.Errorf("check: exit %d\nstdout %q\nstderr %s", code, stdout, stderr)
+	}
+}
