@@ -113,6 +113,23 @@ func (l *lineage) firstByDate(t time.Time) int {
 	return l.byDate[k]
 }
 
+// firstByDateOnLine is firstByDate restricted to the releases that ok
+// accepts; skipped is the first release it passed over (-1 for none).
+func (l *lineage) firstByDateOnLine(t time.Time, ok func(int) bool) (found, skipped int) {
+	k := sort.Search(len(l.byDate), func(k int) bool {
+		return !l.rels[l.byDate[k]].Date.Before(t)
+	})
+	skipped = -1
+	for ; k < len(l.byDate); k++ {
+		if i := l.byDate[k]; ok(i) {
+			return i, skipped
+		} else if skipped < 0 {
+			skipped = i
+		}
+	}
+	return -1, skipped
+}
+
 // bitset is a set of release indices: 300 releases are five words, so
 // "does any ancestor carry the script" is five ANDs.
 type bitset []uint64

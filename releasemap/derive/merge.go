@@ -140,7 +140,7 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 		rep.Scripts = append(rep.Scripts, Script{ID: g.ID, Path: f.current, Release: f.release,
 			ByAncestry: f.byAncestry, ByDate: f.byDate, Adds: f.adds})
 		if f.byDate != "" && f.byDate != f.byAncestry {
-			rep.Disagreements = append(rep.Disagreements, Disagreement{ID: g.ID, ByAncestry: f.byAncestry, ByDate: f.byDate})
+			rep.Disagreements = append(rep.Disagreements, Disagreement{ID: g.ID, ByAncestry: f.byAncestry, ByDate: f.byDate, Note: f.dateNote})
 		}
 	}
 	ignored := map[string]bool{}

@@ -71,6 +71,9 @@ type Disagreement struct {
 	ID         string
 	ByAncestry string
 	ByDate     string
+	// Note says, when the date assignment passed over a release on
+	// another line of history, which one.
+	Note string
 }
 
 // Removed is a migration that a later release (or the default branch,

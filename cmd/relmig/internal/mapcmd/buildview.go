@@ -86,6 +86,9 @@ type DisagreementJSON struct {
 	ID         string `json:"id"`
 	ByAncestry string `json:"by_ancestry"`
 	ByDate     string `json:"by_date"`
+	// Note names a release the date assignment passed over because it is
+	// on another line of history.
+	Note string `json:"note,omitempty"`
 }
 
 // WarningJSON is something a reviewer must look at.
@@ -140,7 +143,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 		res.Removed = append(res.Removed, RemovedJSON{ID: r.ID, RemovedIn: r.RemovedIn})
 	}
 	for _, d := range rep.Disagreements {
-		res.Disagreements = append(res.Disagreements, DisagreementJSON{ID: d.ID, ByAncestry: d.ByAncestry, ByDate: d.ByDate})
+		res.Disagreements = append(res.Disagreements, DisagreementJSON{ID: d.ID, ByAncestry: d.ByAncestry, ByDate: d.ByDate, Note: d.Note})
 	}
 	for _, w := range rep.Warnings {
 		res.Warnings = append(res.Warnings, WarningJSON{ID: w.ID, Release: w.Release, Message: w.Message})
@@ -179,7 +182,11 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 		head, cmdutil.Plural(len(res.Releases), "release"), cmdutil.Plural(migrations, "migration"),
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
-		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
+		note := ""
+		if d.Note != "" {
+			note = "; by date on its own line: " + d.Note
+		}
+		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s%s)\n", d.ID, d.ByAncestry, d.ByDate, res.By, note)
 	}
 	for _, d := range res.FormerDirs {
 		fmt.Fprintf(&b, "moved: the folder was %s before; its scripts keep their ids and releases\n", d)

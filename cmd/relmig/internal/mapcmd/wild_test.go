@@ -351,3 +351,31 @@ func TestDuplicatesAreWarnings(t *testing.T) {
 		t.Errorf("check: exit %d\nstdout %q\nstderr %s", code, stdout, stderr)
 	}
 }
+
+// --by date respects lines of history: a patch release on a maintenance
+// line, tagged after a main-line script was committed, does not get it.
+func TestMapBuildByDateRespectsLines(t *testing.T) {
+	r := newGitRepo(t)
+	c1 := r.Commit(day(1), "one", map[string]string{m("a.js"): "a\n"})
+	r.Annotate(day(1), "v1.0.0", c1)
+	r.Commit(day(5), "main work", map[string]string{m("b.js"): "b\n"})
+	r.Checkout("-b", "release-1.0", "v1.0.0")
+	fix := r.Commit(day(6), "fix", map[string]string{"src/fix.js": "fix\n"})
+	r.Annotate(day(6), "v1.0.1", fix)
+	r.Checkout("main")
+	c3 := r.Commit(day(7), "release", map[string]string{"src/app.js": "app\n"})
+	r.Annotate(day(7), "v1.1.0", c3)
+
+	mapFile := filepath.Join(t.TempDir(), "releasemap.yaml")
+	res, stderr := buildJSON(t, "--map", mapFile, "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--by", "date", "--write")
+	if got := migration(t, res, "b.js"); got.ByDate != "v1.1.0" || got.Release != "v1.1.0" {
+		t.Errorf("b.js by date %s, in %s; want v1.1.0\n%s", got.ByDate, got.Release, stderr)
+	}
+	if len(res.Disagreements) != 0 {
+		t.Errorf("disagreements %+v", res.Disagreements)
+	}
+	code, stdout, _ := relmig(t, "between", "--map", mapFile, "v1.0.0", "v1.0.1")
+	if code != cmdutil.ExitOK || strings.Contains(stdout, "b.js") {
+		t.Errorf("a patch upgrade on the maintenance line runs a main-line script:\n%s", stdout)
+	}
+}
