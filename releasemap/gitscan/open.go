@@ -36,6 +36,11 @@ type repository struct {
 	// for a partial clone (objects may be missing on purpose).
 	root    string
 	partial bool
+	// packs are the pack indexes (shared by the readers of one scan, closed
+	// by the repository that opened them); pr reads from them.
+	packs     *packSet
+	ownsPacks bool
+	pr        *packReader
 }
 
 // openLocal opens the repository that contains path: a work tree (or a
@@ -61,7 +66,8 @@ func openLocal(path string) (*repository, error) {
 	// cache: go-git's default reopens the pack for every object it reads.
 	st := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{KeepDescriptors: true})
-	repo := &repository{st: st, fs: fs, id: repositoryID(root), root: root}
+	repo := &repository{st: st, fs: fs, id: repositoryID(root), root: root, packs: openPacks(fs), ownsPacks: true}
+	repo.pr = newPackReader(repo.packs)
 	if err := repo.checkComplete(); err != nil {
 		_ = repo.Close()
 		return nil, err
@@ -81,6 +87,9 @@ func (r *repository) Close() error {
 		errs = append(errs, r.graph.Close())
 	}
 	errs = append(errs, r.st.Close())
+	if r.ownsPacks {
+		errs = append(errs, r.packs.Close())
+	}
 	return errors.Join(errs...)
 }
 

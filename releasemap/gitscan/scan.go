@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -389,21 +388,12 @@ func (s *scanner) sum(blob plumbing.Hash) (string, error) {
 		s.used.sums[blob] = v
 		return hex.EncodeToString(v[:]), nil
 	}
-	obj, err := s.repo.st.EncodedObject(plumbing.BlobObject, blob)
+	b, err := s.repo.readRaw(plumbing.BlobObject, blob)
 	if err != nil {
-		return "", s.repo.missing("blob", blob, err)
+		return "", err
 	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return "", fmt.Errorf("read blob %s: %w", blob, err)
-	}
-	defer rd.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rd); err != nil {
-		return "", fmt.Errorf("read blob %s: %w", blob, err)
-	}
-	var v [32]byte
-	copy(v[:], h.Sum(nil))
+	h := sha256.Sum256(b)
+	v := h
 	s.cache.sums[blob] = v
 	s.used.sums[blob] = v
 	s.newRef = true

@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -81,17 +82,17 @@ func (r *repository) peel(h plumbing.Hash, cache map[plumbing.Hash]peeledRef, co
 		if depth == maxTagDepth {
 			return p, fmt.Errorf("tag %s: more than %d nested tags", h, maxTagDepth)
 		}
-		obj, err := r.st.EncodedObject(plumbing.AnyObject, p.target)
+		typ, b, err := r.readAny(plumbing.AnyObject, p.target)
 		if err != nil {
-			return p, r.missing("tag target", p.target, err)
-		}
-		if obj.Type() != plumbing.TagObject {
-			p.kind = obj.Type()
-			break
-		}
-		b, err := objectBytes(obj)
-		if err != nil {
+			var me *MissingObjectError
+			if errors.As(err, &me) {
+				me.Kind = "tag target"
+			}
 			return p, err
+		}
+		if typ != plumbing.TagObject {
+			p.kind = typ
+			break
 		}
 		target, when, tz, hasTime, err := parseTag(b)
 		if err != nil {
