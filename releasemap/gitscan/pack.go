@@ -34,6 +34,10 @@ const (
 	packRefDelta = 7
 )
 
+// maxObjectSize bounds the objects this reader inflates into memory (a
+// corrupt header must not allocate what it claims).
+const maxObjectSize = 1 << 30
+
 // deltaBaseCacheSize bounds the delta bases kept in memory.
 const deltaBaseCacheSize = 24 << 20
 
@@ -255,6 +259,9 @@ func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error
 	default:
 		return 0, nil, fmt.Errorf("object at %d: unknown type %d", off, typ)
 	}
+	if size < 0 || size > maxObjectSize {
+		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
+	}
 	data, err := pr.inflate(src, size)
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
@@ -426,6 +433,9 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 			}
 			c := delta[0]
 			delta = delta[1:]
+			if shift > 56 {
+				return 0, errors.New("delta size overflows")
+			}
 			v |= int(c&0x7f) << shift
 			shift += 7
 			if c&0x80 == 0 {
@@ -444,7 +454,9 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, dstSize)
+	// The declared size is only trusted once the result has it: a corrupt
+	// delta must not allocate what it claims.
+	out := make([]byte, 0, min(dstSize, len(base)+len(delta)))
 	for len(delta) > 0 {
 		op := delta[0]
 		delta = delta[1:]
