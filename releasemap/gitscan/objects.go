@@ -46,20 +46,30 @@ func (r *repository) readRaw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, er
 	return b, err
 }
 
+// commitHeadObject asks readAny for a commit's headers only (up to the
+// committer line); it is never an object's real type.
+const commitHeadObject plumbing.ObjectType = -100
+
 // readAny returns the type and content of object h, from the packs when
 // they have it, else through go-git (loose objects).
 func (r *repository) readAny(t plumbing.ObjectType, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	if r.pr != nil {
-		typ, b, ok, err := r.pr.read(h)
+		typ, b, ok, err := r.pr.read(h, t == commitHeadObject)
 		if err != nil {
 			return 0, nil, err
 		}
 		if ok {
+			if t == commitHeadObject {
+				t = plumbing.CommitObject
+			}
 			if t != plumbing.AnyObject && typ != t {
 				return 0, nil, fmt.Errorf("object %s is a %s, not a %s", h, typ, t)
 			}
 			return typ, b, nil
 		}
+	}
+	if t == commitHeadObject {
+		t = plumbing.CommitObject
 	}
 	obj, err := r.st.EncodedObject(t, h)
 	if err != nil {
@@ -91,7 +101,7 @@ func objectBytes(obj plumbing.EncodedObject) ([]byte, error) {
 // the raw object; decoding a full object.Commit (message, signature) would
 // cost more than the walk itself.
 func (r *repository) readCommit(h plumbing.Hash) (commitHeader, error) {
-	b, err := r.readRaw(plumbing.CommitObject, h)
+	b, err := r.readRaw(commitHeadObject, h)
 	if err != nil {
 		return commitHeader{}, err
 	}

@@ -180,11 +180,11 @@ func newPackReader(set *packSet) *packReader {
 }
 
 // read returns the object's type and content; ok is false when no pack
-// has it.
-func (pr *packReader) read(h plumbing.Hash) (plumbing.ObjectType, []byte, bool, error) {
+// has it. With head, a commit may come back cut after its committer line.
+func (pr *packReader) read(h plumbing.Hash, head bool) (plumbing.ObjectType, []byte, bool, error) {
 	for _, p := range pr.set.packs {
 		if off, ok := p.find(h); ok {
-			typ, data, err := pr.at(p, off, 0)
+			typ, data, err := pr.object(p, off, 0, head)
 			if err != nil {
 				return 0, nil, false, fmt.Errorf("read %s from pack: %w", h, err)
 			}
@@ -214,6 +214,14 @@ const maxDeltaDepth = 10000
 
 // at reads the object at off of pack p, resolving deltas.
 func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error) {
+	return pr.object(p, off, depth, false)
+}
+
+// object reads the object at off of pack p, resolving deltas. With head,
+// an undeltified commit is inflated only up to its committer line (all a
+// walk needs: tree, parents, committer time), which skips signatures and
+// messages.
+func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int, []byte, error) {
 	key := baseKey{p, off}
 	if el, ok := pr.cache[key]; ok {
 		pr.lru.MoveToFront(el)
@@ -262,7 +270,12 @@ func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error
 	if size < 0 || size > maxObjectSize {
 		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
 	}
-	data, err := pr.inflate(src, size)
+	var data []byte
+	if head && typ == packCommit {
+		data, err = pr.inflateHead(src, size)
+	} else {
+		data, err = pr.inflate(src, size)
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
 	}
@@ -390,13 +403,7 @@ type byteReader interface {
 
 // inflate reads size bytes of zlib data from src.
 func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
-	if pr.zr == nil {
-		zr, err := zlib.NewReader(src)
-		if err != nil {
-			return nil, err
-		}
-		pr.zr = zr
-	} else if err := pr.zr.(zlib.Resetter).Reset(src, nil); err != nil {
+	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
 	out := make([]byte, size)
@@ -404,6 +411,45 @@ func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// inflateHead inflates a commit up to the end of its committer line (or
+// whole, when it is short or has none).
+func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
+	if err := pr.reset(src); err != nil {
+		return nil, err
+	}
+	out := make([]byte, size)
+	n := 0
+	for n < len(out) {
+		m, err := pr.zr.Read(out[n:min(len(out), n+256)])
+		n += m
+		if i := bytes.Index(out[:n], []byte("\ncommitter ")); i >= 0 {
+			if j := bytes.IndexByte(out[i+1:n], '\n'); j >= 0 {
+				return out[:i+1+j+1], nil
+			}
+		}
+		if err == io.EOF && n == len(out) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reset points the inflater at src.
+func (pr *packReader) reset(src byteReader) error {
+	if pr.zr == nil {
+		zr, err := zlib.NewReader(src)
+		if err != nil {
+			return err
+		}
+		pr.zr = zr
+		return nil
+	}
+	return pr.zr.(zlib.Resetter).Reset(src, nil)
 }
 
 // remember keeps a delta base, evicting the least recently used ones

@@ -40,7 +40,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotType, data, ok, err := repo.pr.read(plumbing.NewHash(f[0]))
+				gotType, data, ok, err := repo.pr.read(plumbing.NewHash(f[0]), false)
 				if err != nil || !ok {
 					t.Fatalf("%s: ok %v, err %v", f[0], ok, err)
 				}
@@ -53,6 +53,18 @@ func TestPackReaderMatchesGit(t *testing.T) {
 				}
 				if b, err := objectBytes(obj); err != nil || !bytes.Equal(b, data) {
 					t.Fatalf("%s: go-git disagrees", f[0])
+				}
+				if f[1] == "commit" {
+					// Headers only: a prefix with the same parsed facts.
+					_, head, _, err := repo.pr.read(plumbing.NewHash(f[0]), true)
+					if err != nil || !bytes.HasPrefix(data, head) {
+						t.Fatalf("%s: head read %q, err %v", f[0], head, err)
+					}
+					a, errA := parseCommit(data)
+					b, errB := parseCommit(head)
+					if errA != nil || errB != nil || fmt.Sprint(a) != fmt.Sprint(b) {
+						t.Fatalf("%s: head parses as %+v, the commit as %+v", f[0], b, a)
+					}
 				}
 				n++
 			}
