@@ -195,14 +195,15 @@ func newFact(group []*gitscan.Script, carriers bitset, scan *gitscan.Result, l *
 	if f.first != nil {
 		date = l.firstByDate(f.first.Date)
 		if anc >= 0 {
-			// Lines of history: a release the script reached neither
-			// through its ancestors nor its descendants (a maintenance
-			// line's patch tagged after a main-line script) never gets
-			// it by date.
+			// Lines of history: a release gets the script by date only
+			// on the line of development of a release that carries it
+			// (its first-parent history) or after one; a maintenance
+			// line's patch tagged after a main-line script, even one
+			// merged forward into the main line, never gets it.
 			onLine := newBitset(len(l.rels))
 			for i := range l.rels {
 				if f.carriers.has(i) {
-					onLine.or(l.anc[i])
+					onLine.or(l.mainline[i])
 					onLine.set(i)
 				}
 			}

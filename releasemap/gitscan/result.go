@@ -60,6 +60,10 @@ type Release struct {
 	// version is lower is on a side line (a maintenance branch or a stray
 	// tag).
 	Ancestors []string
+	// FirstParentAncestors are the Ancestors on this release's first-parent
+	// history: its own line of development, without the releases of other
+	// lines merged into it.
+	FirstParentAncestors []string
 }
 
 // File is one script's content as one tree has it.

@@ -413,6 +413,13 @@ func (s *scanner) ancestors(order []*commitRec, rels []Release) {
 			}
 		}
 	}
+	for i, reach := range firstParentReleases(order, recs) {
+		for _, j := range reach {
+			if j != i {
+				rels[i].FirstParentAncestors = append(rels[i].FirstParentAncestors, rels[j].Tag)
+			}
+		}
+	}
 }
 
 // scripts collects every script: added on the walked history, or present

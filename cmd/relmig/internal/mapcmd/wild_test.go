@@ -1,6 +1,7 @@
 package mapcmd_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,6 +356,15 @@ func TestDuplicatesAreWarnings(t *testing.T) {
 // --by date respects lines of history: a patch release on a maintenance
 // line, tagged after a main-line script was committed, does not get it.
 func TestMapBuildByDateRespectsLines(t *testing.T) {
+	for _, mergedForward := range []bool{false, true} {
+		t.Run(fmt.Sprintf("merged forward %v", mergedForward), func(t *testing.T) { byDateLines(t, mergedForward) })
+	}
+}
+
+// byDateLines: with mergedForward, main merges the maintenance line before
+// its next release (as uptime-kuma's 2.0 line merged 1.23.x): the patch is
+// then an ancestor of the main release, but still not on its line.
+func byDateLines(t *testing.T, mergedForward bool) {
 	r := newGitRepo(t)
 	c1 := r.Commit(day(1), "one", map[string]string{m("a.js"): "a\n"})
 	r.Annotate(day(1), "v1.0.0", c1)
@@ -363,6 +373,9 @@ func TestMapBuildByDateRespectsLines(t *testing.T) {
 	fix := r.Commit(day(6), "fix", map[string]string{"src/fix.js": "fix\n"})
 	r.Annotate(day(6), "v1.0.1", fix)
 	r.Checkout("main")
+	if mergedForward {
+		r.Merge(day(6), "release-1.0")
+	}
 	c3 := r.Commit(day(7), "release", map[string]string{"src/app.js": "app\n"})
 	r.Annotate(day(7), "v1.1.0", c3)
 
