@@ -113,6 +113,7 @@ func Build(ctx context.Context, scan *gitscan.Result, existing *releasemap.Map, 
 	m, rep := merge(existing, lin, facts, ex)
 	rep.By = by
 	rep.Runner = inferRunner(m)
+	rep.NoRunner = withoutRunner(m)
 	for _, d := range m.Duplicates() {
 		rep.Warnings = append(rep.Warnings, Warning{ID: d.ID, Message: d.Message()})
 	}

@@ -42,6 +42,10 @@ type Report struct {
 	// Runner describes the runner command Build inferred for a map that
 	// had none ("" when it inferred nothing); the map marks it for review.
 	Runner string
+	// NoRunner lists the extensions of the migrations left without a
+	// runner command because none can be inferred (".sql"), "" when every
+	// migration has one.
+	NoRunner string
 }
 
 // Script is one migration as git knows it.

@@ -83,3 +83,31 @@ func inferRunner(m *releasemap.Map) string {
 	}
 	return desc
 }
+
+// withoutRunner lists, comma-separated, the extensions of the migrations
+// that have no runner command after inference ("" when none).
+func withoutRunner(m *releasemap.Map) string {
+	seen := map[string]bool{}
+	var exts []string
+	each := func(ms []releasemap.Migration) {
+		for i := range ms {
+			if strings.TrimSpace(ms[i].Effective(m.Runner).Command) != "" {
+				continue
+			}
+			ext := path.Ext(ms[i].ScriptPath())
+			if ext == "" {
+				ext = "files without an extension"
+			}
+			if !seen[ext] {
+				seen[ext] = true
+				exts = append(exts, ext)
+			}
+		}
+	}
+	for i := range m.Releases {
+		each(m.Releases[i].Migrations)
+	}
+	each(m.Unreleased)
+	sort.Strings(exts)
+	return strings.Join(exts, ", ")
+}

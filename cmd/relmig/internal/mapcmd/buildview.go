@@ -201,6 +201,9 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 	if rep.Runner != "" {
 		fmt.Fprintf(&b, "inferred %s: review it before the first up --apply (the map marks it)\n", rep.Runner)
 	}
+	if rep.NoRunner != "" {
+		fmt.Fprintf(&b, "warning: no runner command: none can be inferred for %s; set runner.command (map check refuses a map without one)\n", rep.NoRunner)
+	}
 	for _, id := range res.Deselected {
 		fmt.Fprintf(&b, "left the map: %s: include/exclude no longer select it (a database that ran it keeps its record)\n", id)
 	}

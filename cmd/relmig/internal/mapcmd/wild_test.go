@@ -102,6 +102,16 @@ func TestMapBuildSelectsScripts(t *testing.T) {
 	if code != cmdutil.ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	// No runner is inferred for .sql scripts: a new map's build says so,
+	// and map check refuses the map.
+	sqlMap := filepath.Join(t.TempDir(), "releasemap.yaml")
+	code, _, stderr = relmig(t, "map", "build", "--map", sqlMap, "--repo", r.Dir, "--dir", migDir, "--cache-dir", t.TempDir(), "--include", "**/*.sql", "--write")
+	if code != cmdutil.ExitOK || !strings.Contains(stderr, "warning: no runner command: none can be inferred for .sql; set runner.command") {
+		t.Errorf("exit %d, no warning about the missing runner:\n%s", code, stderr)
+	}
+	if code, stdout, _ := relmig(t, "map", "check", "--map", sqlMap, "--no-files"); code != cmdutil.ExitUsage || !strings.Contains(stdout, "no runner command for 20240101000000_init/up.sql, 20240102000000_users.up.sql: set runner.command") {
+		t.Errorf("map check of a map without a command: exit %d\n%s", code, stdout)
+	}
 	want = []string{"v1.0.0 20240101000000_init/up.sql", "v1.0.0 20240102000000_users.up.sql"}
 	if got := allIDs(t, mapFile); !slices.Equal(got, want) {
 		t.Errorf("--include '**/*.sql' = %v, want %v", got, want)
