@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
@@ -131,10 +130,21 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 		lo = int(p.fanout[h[0]-1])
 	}
 	hi := int(p.fanout[h[0]])
-	i := lo + sort.Search(hi-lo, func(k int) bool {
-		return bytes.Compare(p.names[(lo+k)*20:(lo+k)*20+20], h[:]) >= 0
-	})
-	if i >= hi || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
+	// Binary search on the first 8 bytes as a number, the rest only on a
+	// tie: a walk looks up every commit and tree it reads.
+	key := binary.BigEndian.Uint64(h[:8])
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		name := p.names[mid*20 : mid*20+20]
+		v := binary.BigEndian.Uint64(name[:8])
+		if v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	i := lo
+	if i >= int(p.fanout[h[0]]) || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
 		return 0, false
 	}
 	off := binary.BigEndian.Uint32(p.offsets[i*4:])
