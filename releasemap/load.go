@@ -13,21 +13,83 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// MaxFileSize bounds a release map file: a map of thousands of migrations
+// is a few hundred KiB, so anything larger is refused before it is read.
+const MaxFileSize = 4 << 20
+
 // Load reads and strictly decodes the map at path. Syntax errors, unknown
-// keys and wrong types come back together as a *ProblemsError with file:line;
-// Load does not validate the content (see Validate).
+// keys, wrong types and a second YAML document come back together as a
+// *ProblemsError with file:line; Load does not validate the content (see
+// Validate and CheckFile). A file larger than MaxFileSize is refused unread.
 func Load(path string) (*Map, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read release map: %w", err)
 	}
+	defer f.Close()
+	tooBig := &ProblemsError{Problems: []Problem{{File: path, Msg: fmt.Sprintf("larger than %d MiB: not a release map", MaxFileSize>>20)}}}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, tooBig
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read release map: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooBig
+	}
 	return Parse(data, path)
+}
+
+// CheckFile loads the map at path and validates it with opts, returning every
+// problem of both steps at once: unknown keys and wrong types do not hide
+// the problems validation finds elsewhere (the checks against the
+// repository, opts.Files, wait until the map decodes). The map is nil only
+// when the file could not be read or parsed at all.
+func CheckFile(path string, opts ValidateOptions) (*Map, error) {
+	m, err := Load(path)
+	if m == nil {
+		return nil, err
+	}
+	var decode *ProblemsError
+	if err != nil && !errors.As(err, &decode) {
+		return m, err
+	}
+	if decode != nil {
+		// A mistyped key (dirr:) would make every file look unnamed: the
+		// checks against the repository wait until the map decodes.
+		opts.Files = false
+	}
+	verr := m.Validate(opts)
+	if decode == nil {
+		return m, verr
+	}
+	var val *ProblemsError
+	if !errors.As(verr, &val) {
+		return m, decode
+	}
+	// A value that did not decode is zero in the model; validation's
+	// complaints on the same line would only repeat the decoding problem.
+	ps := &problems{file: m.file, list: append([]Problem(nil), decode.Problems...)}
+	bad := map[int]bool{}
+	for _, p := range decode.Problems {
+		bad[p.Line] = true
+	}
+	for _, p := range val.Problems {
+		if !bad[p.Line] {
+			ps.list = append(ps.list, p)
+		}
+	}
+	return m, ps.err()
 }
 
 // yamlLine finds the "line N" that yaml.v3 puts in its messages.
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
-// Parse strictly decodes a map from data; file names it in problems.
+// Parse strictly decodes a map from data; file names it in problems. When
+// the only problems are unknown keys, wrong types or a second document,
+// the map decoded from the rest comes back with the *ProblemsError, so
+// that Check can validate it too; otherwise the map is nil.
 func Parse(data []byte, file string) (*Map, error) {
 	ps := &problems{file: file}
 
@@ -50,18 +112,24 @@ func Parse(data []byte, file string) (*Map, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, msg := range te.Errors {
-				ps.add(yamlErrLine(msg))
-			}
-		} else {
+		if !errors.As(err, &te) {
 			ps.add(yamlErrLine(err.Error()))
+			return nil, ps.err()
 		}
-		return nil, ps.err()
+		for _, msg := range te.Errors {
+			ps.add(yamlErrLine(msg))
+		}
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		ps.add(lineOr(next.Line, 1), "a second YAML document starts here: a release map is one document (remove the `---`)")
+	case !errors.Is(err, io.EOF):
+		ps.add(yamlErrLine(err.Error()))
 	}
 	m.file = file
 	indexLines(&m, root.Content[0])
-	return &m, nil
+	return &m, ps.err()
 }
 
 // yamlErrLine splits a yaml.v3 message into its line and the rest, and

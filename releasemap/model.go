@@ -12,12 +12,15 @@ const FormatVersion = 1
 // parents, first_in, removed_in, renamed_from) are written by `map build`;
 // every other field is written by hand and survives a rebuild.
 type Map struct {
-	Relmig     int         `yaml:"relmig"`
-	Repo       string      `yaml:"repo,omitempty"`
-	Dir        string      `yaml:"dir,omitempty"`
-	Tags       TagRule     `yaml:"tags,omitempty"`
-	Include    []string    `yaml:"include,omitempty,flow"`
-	Exclude    []string    `yaml:"exclude,omitempty,flow"`
+	Relmig  int      `yaml:"relmig"`
+	Repo    string   `yaml:"repo,omitempty"`
+	Dir     string   `yaml:"dir,omitempty"`
+	Tags    TagRule  `yaml:"tags,omitempty"`
+	Include []string `yaml:"include,omitempty,flow"`
+	Exclude []string `yaml:"exclude,omitempty,flow"`
+	// Order is the order inside a release: OrderName or OrderAdded; empty
+	// is OrderAdded (map build writes the one it detects).
+	Order      string      `yaml:"order,omitempty"`
 	Runner     Runner      `yaml:"runner,omitempty"`
 	Releases   []Release   `yaml:"releases"`
 	Unreleased []Migration `yaml:"unreleased,omitempty"`
@@ -26,6 +29,17 @@ type Map struct {
 	file string
 	// lines and runnerLines hold the line of each top-level and runner key.
 	lines, runnerLines map[string]int
+	// comments are head comments Marshal puts above top-level keys.
+	comments map[string]string
+}
+
+// SetComment asks Marshal to write text as a comment above the top-level
+// key (such as "runner"), unless the file already has a comment there.
+func (m *Map) SetComment(key, text string) {
+	if m.comments == nil {
+		m.comments = map[string]string{}
+	}
+	m.comments[key] = text
 }
 
 // TagRule says which git tags are releases: a glob on the tag name, a prefix

@@ -27,6 +27,13 @@ func (m *Map) Marshal(prev []byte) ([]byte, error) {
 			carryComments(old.Content[0], &doc)
 		}
 	}
+	if doc.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(doc.Content); i += 2 {
+			if c := m.comments[doc.Content[i].Value]; c != "" && doc.Content[i].HeadComment == "" {
+				doc.Content[i].HeadComment = "# " + c
+			}
+		}
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
@@ -40,7 +47,8 @@ func (m *Map) Marshal(prev []byte) ([]byte, error) {
 }
 
 // Save writes the map to path atomically (a temporary file renamed over the
-// old one), keeping the comments of the file it replaces.
+// old one), keeping the comments and the file mode of the file it replaces;
+// a new map file is 0644.
 func (m *Map) Save(path string) error {
 	prev, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -50,11 +58,20 @@ func (m *Map) Save(path string) error {
 	if err != nil {
 		return err
 	}
+	// The file keeps its mode; a new map is 0644 (CreateTemp makes 0600).
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".releasemap-*.yaml")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)

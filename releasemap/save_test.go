@@ -104,3 +104,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSaveKeepsFileMode(t *testing.T) {
+	dir := t.TempDir()
+	m := &Map{Relmig: FormatVersion}
+	fresh := filepath.Join(dir, "new.yaml")
+	if err := m.Save(fresh); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("new map mode = %v, %v; want 0644", fi.Mode(), err)
+	}
+	for _, mode := range []os.FileMode{0o664, 0o600, 0o640} {
+		old := filepath.Join(dir, "old.yaml")
+		if err := os.WriteFile(old, []byte("relmig: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(old, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Save(old); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(old); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("saved mode = %v, %v; want %v kept", fi.Mode(), err, mode)
+		}
+	}
+}

@@ -4,21 +4,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"go.mongodb.org/mongo-driver/v2/bson"
-)
 
-// DefaultExclude are the globs (relative to the migrations folder) of files
-// that are never migrations: tests, specs and type declarations.
-var DefaultExclude = []string{"**/*.spec.*", "**/*.test.*", "**/*.d.ts"}
+	"github.com/relmig/relmig/internal/wildmatch"
+)
 
 // ValidateOptions chooses the checks that need more than the file itself.
 type ValidateOptions struct {
@@ -29,6 +26,13 @@ type ValidateOptions struct {
 	// Templates, when set, validates commands and templated strings; the
 	// runner owns the template language.
 	Templates TemplateChecker
+	// Folder is the migrations folder the file checks read; nil means the
+	// work tree on disk (the map's repo and dir).
+	Folder Folder
+	// Runnable also requires what running needs and planning does not:
+	// every migration has a runner command. `map check` and `up` (dry run
+	// and --apply) set it; `between` and `status` do not.
+	Runnable bool
 }
 
 // TemplateChecker validates the map's templates. Command checks a command
@@ -52,6 +56,9 @@ func (m *Map) Validate(opts ValidateOptions) error {
 	v.top()
 	v.releases()
 	v.migrations()
+	if opts.Runnable {
+		v.commands()
+	}
 	if opts.Files {
 		v.files()
 	}
@@ -77,13 +84,18 @@ func (v *validator) top() {
 			v.ps.add(line, "relmig: %d is not a map format this relmig reads (want %d)", m.Relmig, FormatVersion)
 		}
 	}
+	switch m.Order {
+	case "", OrderName, OrderAdded:
+	default:
+		v.ps.add(m.lines["order"], "order %q: want name or added", m.Order)
+	}
 	if m.Dir != "" {
 		if _, ok := insidePath(m.Dir); !ok {
 			v.ps.add(m.lines["dir"], "dir %q is outside the repository", m.Dir)
 		}
 	}
-	if m.Tags.Match != "" && !doublestar.ValidatePattern(m.Tags.Match) {
-		v.ps.add(m.lines["tags"], "tags.match %q is not a valid glob", m.Tags.Match)
+	if m.Tags.Match != "" && wildmatch.Validate(m.Tags.Match) != nil {
+		v.ps.add(m.lines["tags"], "tags.match %q is not a valid glob (%v)", m.Tags.Match, wildmatch.Validate(m.Tags.Match))
 	}
 	for _, key := range []string{"include", "exclude"} {
 		globs := m.Include
@@ -182,6 +194,14 @@ func (v *validator) releases() {
 		if _, err := orderRelease(r.Version, r.Migrations); err != nil {
 			v.ps.add(lineOr(r.lines["migrations"], r.line), "%v", err)
 		}
+		if m.Order == OrderName {
+			for j := 1; j < len(r.Migrations); j++ {
+				a, b := &r.Migrations[j-1], &r.Migrations[j]
+				if a.ID != "" && b.ID != "" && CompareNames(a.ID, b.ID) > 0 {
+					v.ps.add(b.line, "%s comes after %s, but order: name runs it first (sort the release, or set order: added)", b.ID, a.ID)
+				}
+			}
+		}
 	}
 	for i := range m.Releases {
 		r := &m.Releases[i]
@@ -228,8 +248,15 @@ func (v *validator) each(fn func(g *Migration, rel Version, relLine int)) {
 	}
 }
 
+// idLine is a migration by id and line.
+type idLine struct {
+	id   string
+	line int
+}
+
 func (v *validator) migrations() {
 	ids := map[string]int{}
+	files := map[string]idLine{}
 	v.order = map[string]int{}
 	n := 0
 	v.each(func(g *Migration, rel Version, _ int) {
@@ -242,6 +269,12 @@ func (v *validator) migrations() {
 			return
 		}
 		ids[g.ID] = g.line
+		p := path.Clean(g.ScriptPath())
+		if first, dup := files[p]; dup {
+			v.ps.add(g.lineOf("path"), "%s names the same file as %s (line %d): one file is one migration", g.ID, first.id, first.line)
+		} else {
+			files[p] = idLine{g.ID, g.line}
+		}
 		v.release[g.ID] = rel
 		v.order[g.ID] = n
 		n++
@@ -254,8 +287,12 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		return
 	}
 	prefix := v.m.Tags.Prefix
-	if _, ok := insidePath(g.ScriptPath()); !ok {
-		v.ps.add(g.lineOf("path"), "%s: path %q is outside the repository", g.ID, g.ScriptPath())
+	idOK := v.canonical(g.line, "id", g.ID)
+	pathOK := g.Path == "" || v.canonical(g.lineOf("path"), "path", g.Path)
+	if idOK && pathOK {
+		if _, ok := insidePath(g.ScriptPath()); !ok {
+			v.ps.add(g.lineOf("path"), "%s: path %q is outside the repository", g.ID, g.ScriptPath())
+		}
 	}
 	for _, dep := range g.After {
 		depRel, ok := v.release[dep]
@@ -314,6 +351,53 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		v.ps.add(g.lineOf("added"), "%s: added %q is not a date (RFC 3339)", g.ID, g.Added)
 	}
 	v.runner(g.lineOf, g.ID+": ", g.Effective(Runner{}))
+}
+
+// commands reports, once, the migrations that have no runner command.
+func (v *validator) commands() {
+	var none []string
+	v.each(func(g *Migration, _ Version, _ int) {
+		if g.ID != "" && strings.TrimSpace(g.Effective(v.m.Runner).Command) == "" && !slices.Contains(none, g.ID) {
+			none = append(none, g.ID)
+		}
+	})
+	if len(none) == 0 {
+		return
+	}
+	line := lineOr(v.m.lines["runner"], 1)
+	if len(none) > 3 {
+		none = append(none[:3], fmt.Sprintf("%d more", len(none)-3))
+	}
+	v.ps.add(line, "no runner command for %s: set runner.command (map build infers one from the scripts' extensions)", strings.Join(none, ", "))
+}
+
+// canonical reports whether an id or path is written the one way it can be:
+// a clean slash path relative to the migrations folder, without "./",
+// "..", a trailing or doubled "/", NUL or other control characters. Two
+// spellings of one file would otherwise be two migrations that both run.
+func (v *validator) canonical(line int, what, p string) bool {
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			v.ps.add(line, "%s %q contains a control character", what, p)
+			return false
+		}
+	}
+	clean := path.Clean(p)
+	switch {
+	case strings.Contains(p, "\\"):
+		v.ps.add(line, "%s %q: use / between folders", what, p)
+		return false
+	case path.IsAbs(p):
+		v.ps.add(line, "%s %q must be relative to the migrations folder", what, p)
+		return false
+	case clean == ".." || strings.HasPrefix(clean, "../"):
+		v.ps.add(line, "%s %q is outside the migrations folder", what, p)
+		return false
+	case clean != p || clean == ".":
+		v.ps.add(line, "%s %q is not canonical: write %q", what, p, clean)
+		return false
+	}
+	return true
 }
 
 func (v *validator) check(g *Migration, key string, c Check) {
@@ -407,83 +491,4 @@ func (m *Map) RepoRoot() string {
 // MigrationsDir returns the migrations folder on disk.
 func (m *Map) MigrationsDir() string {
 	return filepath.Join(m.RepoRoot(), filepath.FromSlash(m.Dir))
-}
-
-// IsScript reports whether a path relative to the migrations folder is a
-// script under the map's include and exclude globs.
-func (m *Map) IsScript(rel string) bool {
-	include := m.Include
-	if len(include) == 0 {
-		include = []string{"**"}
-	}
-	exclude := m.Exclude
-	if len(exclude) == 0 {
-		exclude = DefaultExclude
-	}
-	return matchAny(include, rel) && !matchAny(exclude, rel)
-}
-
-func matchAny(globs []string, p string) bool {
-	for _, g := range globs {
-		if ok, _ := doublestar.Match(g, p); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (v *validator) files() {
-	m := v.m
-	dir := m.MigrationsDir()
-	info, err := os.Stat(dir)
-	if err != nil || !info.IsDir() {
-		v.ps.add(lineOr(m.lines["dir"], m.lines["repo"]), "migrations folder %s does not exist", dir)
-		return
-	}
-	// With lineage recorded, a script that only a side line carries (a
-	// maintenance branch) is legitimately absent from the main line's work
-	// tree; it runs from its own release's checkout.
-	var sideLine func(id string) bool
-	if seq, err := m.Sequence(); err == nil && seq.lineage && len(seq.Releases) > 0 {
-		top := seq.Releases[len(seq.Releases)-1]
-		sideLine = func(id string) bool {
-			e, ok := seq.Lookup(id)
-			return ok && !e.Release.IsUnreleased() && !seq.Carries(id, top)
-		}
-	}
-	named := map[string]bool{}
-	v.each(func(g *Migration, _ Version, _ int) {
-		p, ok := insidePath(g.ScriptPath())
-		if !ok || named[p] {
-			return // outside, or a duplicate already reported
-		}
-		named[p] = true
-		for _, old := range g.RenamedFrom {
-			named[path.Clean(old)] = true
-		}
-		if g.RemovedIn != "" || sideLine != nil && sideLine(g.ID) {
-			return // not in this tree; it runs from its release's checkout
-		}
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
-			v.ps.add(lineOr(g.lines["path"], g.line), "%s: file %s does not exist", g.ID, path.Join(m.Dir, p))
-		}
-	})
-	var unnamed []string
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		if m.IsScript(rel) && !named[rel] {
-			unnamed = append(unnamed, rel)
-		}
-		return nil
-	})
-	for _, u := range unnamed {
-		v.ps.add(lineOr(m.lines["dir"], 0), "script %s is in the migrations folder but not in the map (add it, or exclude it)", u)
-	}
 }

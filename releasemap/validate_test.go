@@ -23,7 +23,7 @@ releases:
       - id: a.js                # want: duplicate id
       - id: b.js
         after: [c.js]           # want: later release
-      - id: ../escape.js        # want: outside the repository
+      - id: ../escape.js        # want: outside the migrations folder
       - id: d.js
         before: v0.9.0          # want: not after the migration's own release
       - id: e.js

@@ -84,6 +84,9 @@ type Options struct {
 // reported in Report.Warnings, since released migrations must never change;
 // migrations git never saw are kept as written and reported too.
 //
+// A map without a runner command gets one inferred from its scripts'
+// extensions (see Report.Runner), marked for review with a comment.
+//
 // Releases are named by their tag ("v0.18.0", "api@1.4.0"), which parses
 // with the map's tag prefix; a release the existing map already names with
 // another spelling of the same version keeps that spelling.
@@ -109,5 +112,10 @@ func Build(ctx context.Context, scan *gitscan.Result, existing *releasemap.Map, 
 	}
 	m, rep := merge(existing, lin, facts, ex)
 	rep.By = by
+	rep.Runner = inferRunner(m)
+	rep.NoRunner = withoutRunner(m)
+	for _, d := range m.Duplicates() {
+		rep.Warnings = append(rep.Warnings, Warning{ID: d.ID, Message: d.Message()})
+	}
 	return m, rep, nil
 }

@@ -66,26 +66,28 @@ v0.4.0 <v0.3.0>
 v0.5.0 <v0.4.0>
 unreleased
   006-unreleased.ts
-`, []Disagreement{{"005-feature.ts", "v0.4.0", "v0.2.1"}}},
+`, []Disagreement{{"005-feature.ts", "v0.4.0", "v0.3.0", "v0.2.1, tagged first after it, is on another line of history"}}},
 		// By date the feature script lands in the first release tagged
-		// after its commit, a maintenance release that never had it; the
-		// lineage still says where it really came from.
+		// after its commit on its own line of history: v0.3.0 (v0.2.1,
+		// tagged earlier, is a maintenance release that never had it, and
+		// the report says it was passed over); the lineage still says
+		// where it really came from.
 		{ByDate, `v0.1.0
   001-init.ts removed_in=v0.5.0
 v0.2.0 <v0.1.0>
   002-users.ts path=users/002-users.ts renamed_from=[002-users.ts]
 v0.2.1 <v0.2.0>
-  005-feature.ts first_in=[v0.4.0]
   003-backport.ts first_in=[v0.2.1 v0.4.0]
 v0.2.2 <v0.2.1>
   004-maint-only.ts
 v0.3.0 <v0.2.0>
+  005-feature.ts first_in=[v0.4.0]
 v0.4.0 <v0.3.0>
   008-second.ts
 v0.5.0 <v0.4.0>
 unreleased
   006-unreleased.ts
-`, []Disagreement{{"005-feature.ts", "v0.4.0", "v0.2.1"}}},
+`, []Disagreement{{"005-feature.ts", "v0.4.0", "v0.3.0", "v0.2.1, tagged first after it, is on another line of history"}}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.by), func(t *testing.T) {

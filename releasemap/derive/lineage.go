@@ -20,8 +20,9 @@ import (
 type lineage struct {
 	rels  []*gitscan.Release // ascending semver precedence
 	names []string           // the version each release has in the map
-	// anc[i] holds j when release j (j < i) is on release i's history.
-	anc []bitset
+	// anc[i] holds j when release j (j < i) is on release i's history;
+	// mainline[i] the same along first parents only (its own line).
+	anc, mainline []bitset
 	// parents[i] are the nearest of those, ascending: no other ancestor of
 	// i descends from them.
 	parents [][]int
@@ -33,11 +34,12 @@ type lineage struct {
 func newLineage(rels []gitscan.Release, ex *existingIndex) *lineage {
 	n := len(rels)
 	l := &lineage{
-		rels:    make([]*gitscan.Release, n),
-		names:   make([]string, n),
-		anc:     make([]bitset, n),
-		parents: make([][]int, n),
-		byDate:  make([]int, n),
+		rels:     make([]*gitscan.Release, n),
+		names:    make([]string, n),
+		anc:      make([]bitset, n),
+		mainline: make([]bitset, n),
+		parents:  make([][]int, n),
+		byDate:   make([]int, n),
 	}
 	for i := range rels {
 		l.rels[i] = &rels[i]
@@ -64,6 +66,17 @@ func newLineage(rels []gitscan.Release, ex *existingIndex) *lineage {
 			}
 		}
 		l.anc[i] = a
+		ml := newBitset(n)
+		fp := r.FirstParentAncestors
+		if len(fp) == 0 {
+			fp = r.Ancestors // a Result that does not say: all of them
+		}
+		for _, t := range fp {
+			if j, ok := index[t]; ok && j < i {
+				ml.set(j)
+			}
+		}
+		l.mainline[i] = ml
 		// Transitive reduction: walk the ancestors from the highest down;
 		// one that no chosen parent descends from is a parent. An ancestor
 		// k of i that is not a parent lies on a chosen parent's history,
@@ -111,6 +124,23 @@ func (l *lineage) firstByDate(t time.Time) int {
 		return -1
 	}
 	return l.byDate[k]
+}
+
+// firstByDateOnLine is firstByDate restricted to the releases that ok
+// accepts; skipped is the first release it passed over (-1 for none).
+func (l *lineage) firstByDateOnLine(t time.Time, ok func(int) bool) (found, skipped int) {
+	k := sort.Search(len(l.byDate), func(k int) bool {
+		return !l.rels[l.byDate[k]].Date.Before(t)
+	})
+	skipped = -1
+	for ; k < len(l.byDate); k++ {
+		if i := l.byDate[k]; ok(i) {
+			return i, skipped
+		} else if skipped < 0 {
+			skipped = i
+		}
+	}
+	return -1, skipped
 }
 
 // bitset is a set of release indices: 300 releases are five words, so

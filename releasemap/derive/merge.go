@@ -140,7 +140,7 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 		rep.Scripts = append(rep.Scripts, Script{ID: g.ID, Path: f.current, Release: f.release,
 			ByAncestry: f.byAncestry, ByDate: f.byDate, Adds: f.adds})
 		if f.byDate != "" && f.byDate != f.byAncestry {
-			rep.Disagreements = append(rep.Disagreements, Disagreement{ID: g.ID, ByAncestry: f.byAncestry, ByDate: f.byDate})
+			rep.Disagreements = append(rep.Disagreements, Disagreement{ID: g.ID, ByAncestry: f.byAncestry, ByDate: f.byDate, Note: f.dateNote})
 		}
 	}
 	ignored := map[string]bool{}
@@ -149,6 +149,12 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 	}
 	for _, e := range ex.entries {
 		if e.claimed {
+			continue
+		}
+		if !existing.IsScript(path.Clean(e.g.ScriptPath())) {
+			// The selection (include/exclude) no longer picks it: it
+			// leaves the map, and the report says so.
+			rep.Deselected = append(rep.Deselected, e.g.ID)
 			continue
 		}
 		msg := "kept as written: git history has no script at " + e.g.ScriptPath()
@@ -162,6 +168,18 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 	out := *existing // top-level settings and any field added later
 	out.Relmig = max(out.Relmig, releasemap.FormatVersion)
 	out.Releases, out.Unreleased = nil, nil
+	rep.Order = existing.Order
+	if rep.Order == "" {
+		var all []string
+		for _, ps := range sections {
+			for _, p := range ps {
+				all = append(all, p.g.ID)
+			}
+		}
+		rep.Order, rep.OrderDetected = releasemap.DetectOrder(all), true
+		out.Order = rep.Order
+	}
+	ordered := func(ps []placed) []releasemap.Migration { return ordered(ps, rep.Order) }
 	known := map[string]bool{}
 	for i, r := range l.rels {
 		rel := releasemap.Release{Version: l.names[i]}
@@ -175,7 +193,7 @@ func merge(existing *releasemap.Map, l *lineage, facts []*fact, ex *existingInde
 		out.Releases = append(out.Releases, rel)
 		known[l.names[i]] = true
 	}
-	out.Releases = append(out.Releases, extraReleases(existing, known, sections, rep)...)
+	out.Releases = append(out.Releases, extraReleases(existing, known, sections, rep, rep.Order)...)
 	sortReleases(out.Releases, existing.Tags.Prefix)
 	if u := ordered(sections[releasemap.Unreleased]); len(u) > 0 {
 		out.Unreleased = u
@@ -234,11 +252,15 @@ func short(s string) string {
 	return s
 }
 
-// ordered returns a release's migrations: those that stay, in the hand
-// order, then arrivals by (added date, path).
-func ordered(ps []placed) []releasemap.Migration {
+// ordered returns a release's migrations. With order: name, in the
+// natural order of their ids; otherwise those that stay in the hand order,
+// then arrivals by (added date, path).
+func ordered(ps []placed, order string) []releasemap.Migration {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
+		if order == releasemap.OrderName {
+			return releasemap.CompareNames(a.g.ID, b.g.ID) < 0
+		}
 		if a.inPlace != b.inPlace {
 			return a.inPlace
 		}
@@ -268,14 +290,14 @@ func findRelease(m *releasemap.Map, version string) *releasemap.Release {
 
 // extraReleases returns the existing releases that no tag names: kept
 // while migrations git does not know stay in them, dropped otherwise.
-func extraReleases(existing *releasemap.Map, known map[string]bool, sections map[string][]placed, rep *Report) []releasemap.Release {
+func extraReleases(existing *releasemap.Map, known map[string]bool, sections map[string][]placed, rep *Report, order string) []releasemap.Release {
 	var out []releasemap.Release
 	for _, er := range existing.Releases {
 		if known[er.Version] {
 			continue
 		}
 		known[er.Version] = true
-		ms := ordered(sections[er.Version])
+		ms := ordered(sections[er.Version], order)
 		if len(ms) == 0 {
 			rep.Warnings = append(rep.Warnings, Warning{Release: er.Version, Message: "dropped: no release tag names it and no migration is left in it"})
 			continue
@@ -346,4 +368,5 @@ func (r *Report) finish(m *releasemap.Map) {
 	sort.Strings(r.New)
 	sort.Strings(r.Changed)
 	sort.Strings(r.Ignored)
+	sort.Strings(r.Deselected)
 }

@@ -17,6 +17,7 @@ dir: apps/api/migrations
 tags: { match: "v*", prefix: "v", prereleases: true }
 include: ["**/*.ts"]
 exclude: ["**/*.spec.*"]
+order: added
 runner:
   command: "node {path}"
   shell: true

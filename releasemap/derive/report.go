@@ -31,6 +31,21 @@ type Report struct {
 	// Ignored are scripts git saw that neither a release nor the default
 	// branch's tip carries (added and deleted between releases), by path.
 	Ignored []string
+	// Deselected are the ids of the existing map that the map's include
+	// and exclude globs no longer select: they left the map. A database
+	// that ran one keeps its record (status names it as unknown).
+	Deselected []string
+	// Order is the order inside a release the map uses (name or added);
+	// OrderDetected is true when Build chose it because the map had none.
+	Order         string
+	OrderDetected bool
+	// Runner describes the runner command Build inferred for a map that
+	// had none ("" when it inferred nothing); the map marks it for review.
+	Runner string
+	// NoRunner lists the extensions of the migrations left without a
+	// runner command because none can be inferred (".sql"), "" when every
+	// migration has one.
+	NoRunner string
 }
 
 // Script is one migration as git knows it.
@@ -60,6 +75,9 @@ type Disagreement struct {
 	ID         string
 	ByAncestry string
 	ByDate     string
+	// Note says, when the date assignment passed over a release on
+	// another line of history, which one.
+	Note string
 }
 
 // Removed is a migration that a later release (or the default branch,

@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -22,8 +23,11 @@ type fact struct {
 	onMain   bool   // some adding commit is on the default branch
 
 	byAncestry, byDate string // release names, releasemap.Unreleased, or "" (unknown)
-	release            string // the assignment the map uses
-	relIdx             int    // index of release in the lineage, -1 for unreleased
+	// dateNote says why the date assignment passed over a release (one on
+	// another line of history).
+	dateNote string
+	release  string // the assignment the map uses
+	relIdx   int    // index of release in the lineage, -1 for unreleased
 
 	firstIn   []string
 	removedIn string
@@ -190,6 +194,27 @@ func newFact(group []*gitscan.Script, carriers bitset, scan *gitscan.Result, l *
 	date := -1
 	if f.first != nil {
 		date = l.firstByDate(f.first.Date)
+		if anc >= 0 {
+			// Lines of history: a release gets the script by date only
+			// on the line of development of a release that carries it
+			// (its first-parent history) or after one; a maintenance
+			// line's patch tagged after a main-line script, even one
+			// merged forward into the main line, never gets it.
+			onLine := newBitset(len(l.rels))
+			for i := range l.rels {
+				if f.carriers.has(i) {
+					onLine.or(l.mainline[i])
+					onLine.set(i)
+				}
+			}
+			var skipped int
+			date, skipped = l.firstByDateOnLine(f.first.Date, func(i int) bool {
+				return onLine.has(i) || l.anc[i].intersects(f.carriers)
+			})
+			if skipped >= 0 {
+				f.dateNote = fmt.Sprintf("%s, tagged first after it, is on another line of history", l.names[skipped])
+			}
+		}
 		f.byDate = releasemap.Unreleased
 		if date >= 0 {
 			f.byDate = l.names[date]

@@ -66,7 +66,7 @@ func resolveRun(ctx context.Context, t *trees, recs []*commitRec) error {
 		}
 		dir, err := t.dirTree(rec.root)
 		if err != nil {
-			return err
+			return annotate(err, "", "commit "+rec.hash.String()[:12])
 		}
 		rec.dirTree = dir
 	}
@@ -78,5 +78,6 @@ func resolveRun(ctx context.Context, t *trees, recs []*commitRec) error {
 func (r *repository) reader() *repository {
 	st := filesystem.NewStorageWithOptions(r.fs, cache.NewObjectLRU(objectCacheSize/2),
 		filesystem.Options{KeepDescriptors: true})
-	return &repository{st: st, fs: r.fs, id: r.id, remote: r.remote}
+	return &repository{st: st, fs: r.fs, id: r.id, remote: r.remote, root: r.root, partial: r.partial,
+		packs: r.packs, pr: newPackReader(r.packs)}
 }

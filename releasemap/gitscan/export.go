@@ -162,7 +162,7 @@ func safeName(name string) bool {
 func writeBlob(repo *repository, h plumbing.Hash, dest string, perm os.FileMode) error {
 	obj, err := repo.st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
-		return missing("blob", h, err)
+		return repo.missing("blob", h, err)
 	}
 	rd, err := obj.Reader()
 	if err != nil {

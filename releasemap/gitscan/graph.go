@@ -8,6 +8,17 @@ import "math/bits"
 // order (parents first): one pass, instead of an ancestor query per pair of
 // releases, each of which would walk history.
 func reachingReleases(order []*commitRec, releaseRecs []*commitRec) [][]int {
+	return propagate(order, releaseRecs, false)
+}
+
+// firstParentReleases is reachingReleases along first parents only: the
+// releases on each release's own line of development, not those merged
+// into it from another line (a maintenance branch merged forward).
+func firstParentReleases(order []*commitRec, releaseRecs []*commitRec) [][]int {
+	return propagate(order, releaseRecs, true)
+}
+
+func propagate(order []*commitRec, releaseRecs []*commitRec, firstOnly bool) [][]int {
 	words := (len(releaseRecs) + 63) / 64
 	out := make([][]int, len(releaseRecs))
 	if words == 0 {
@@ -20,7 +31,10 @@ func reachingReleases(order []*commitRec, releaseRecs []*commitRec) [][]int {
 	set := make([]uint64, len(order)*words)
 	for i, rec := range order {
 		mine := set[i*words : (i+1)*words]
-		for _, p := range rec.parentRecs {
+		for pi, p := range rec.parentRecs {
+			if firstOnly && pi > 0 {
+				break
+			}
 			for k, w := range set[p.pos*words : (p.pos+1)*words] {
 				mine[k] |= w
 			}

@@ -39,13 +39,48 @@ type commitHeader struct {
 	tz      int32 // committer zone offset, seconds east of UTC
 }
 
-// readRaw returns the content of object h, which must have type t.
+// readRaw returns the content of object h, which must have type t
+// (plumbing.AnyObject: any).
 func (r *repository) readRaw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	_, b, err := r.readAny(t, h)
+	return b, err
+}
+
+// commitHeadObject asks readAny for a commit's headers only (up to the
+// committer line); it is never an object's real type.
+const commitHeadObject plumbing.ObjectType = -100
+
+// readAny returns the type and content of object h, from the packs when
+// they have it, else through go-git (loose objects).
+func (r *repository) readAny(t plumbing.ObjectType, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	if r.pr != nil {
+		typ, b, ok, err := r.pr.read(h, t == commitHeadObject)
+		if err != nil {
+			return 0, nil, err
+		}
+		if ok {
+			if t == commitHeadObject {
+				t = plumbing.CommitObject
+			}
+			if t != plumbing.AnyObject && typ != t {
+				return 0, nil, fmt.Errorf("object %s is a %s, not a %s", h, typ, t)
+			}
+			return typ, b, nil
+		}
+	}
+	if t == commitHeadObject {
+		t = plumbing.CommitObject
+	}
 	obj, err := r.st.EncodedObject(t, h)
 	if err != nil {
-		return nil, missing(t.String(), h, err)
+		kind := t.String()
+		if t == plumbing.AnyObject {
+			kind = "object"
+		}
+		return 0, nil, r.missing(kind, h, err)
 	}
-	return objectBytes(obj)
+	b, err := objectBytes(obj)
+	return obj.Type(), b, err
 }
 
 // objectBytes returns an object's content.
@@ -66,7 +101,7 @@ func objectBytes(obj plumbing.EncodedObject) ([]byte, error) {
 // the raw object; decoding a full object.Commit (message, signature) would
 // cost more than the walk itself.
 func (r *repository) readCommit(h plumbing.Hash) (commitHeader, error) {
-	b, err := r.readRaw(plumbing.CommitObject, h)
+	b, err := r.readRaw(commitHeadObject, h)
 	if err != nil {
 		return commitHeader{}, err
 	}

@@ -32,6 +32,15 @@ type repository struct {
 	// remote is true for a URL clone in the cache: its default branch is
 	// the remote's, under refs/remotes/origin/.
 	remote bool
+	// root is the repository's folder, as errors name it; partial is true
+	// for a partial clone (objects may be missing on purpose).
+	root    string
+	partial bool
+	// packs are the pack indexes (shared by the readers of one scan, closed
+	// by the repository that opened them); pr reads from them.
+	packs     *packSet
+	ownsPacks bool
+	pr        *packReader
 }
 
 // openLocal opens the repository that contains path: a work tree (or a
@@ -57,7 +66,8 @@ func openLocal(path string) (*repository, error) {
 	// cache: go-git's default reopens the pack for every object it reads.
 	st := filesystem.NewStorageWithOptions(fs, cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{KeepDescriptors: true})
-	repo := &repository{st: st, fs: fs, id: repositoryID(root)}
+	repo := &repository{st: st, fs: fs, id: repositoryID(root), root: root, packs: openPacks(fs), ownsPacks: true}
+	repo.pr = newPackReader(repo.packs)
 	if err := repo.checkComplete(); err != nil {
 		_ = repo.Close()
 		return nil, err
@@ -77,6 +87,9 @@ func (r *repository) Close() error {
 		errs = append(errs, r.graph.Close())
 	}
 	errs = append(errs, r.st.Close())
+	if r.ownsPacks {
+		errs = append(errs, r.packs.Close())
+	}
 	return errors.Join(errs...)
 }
 
@@ -156,46 +169,45 @@ func repositoryID(root string) string {
 	return filepath.Clean(gitDir)
 }
 
-// checkComplete refuses shallow and partial clones: their history ends at a
-// boundary, and go-git can neither see past it nor fetch what is missing.
+// checkComplete refuses shallow clones: their history ends at a boundary
+// go-git cannot see past. Partial clones (blob-less, tree-less, promisor
+// packs) are read: most of what a scan needs is usually present, and a
+// missing object is named when it is met (see missing).
 func (r *repository) checkComplete() error {
 	shallow, err := r.st.Shallow()
 	if err != nil {
 		return fmt.Errorf("read shallow list: %w", err)
 	}
 	if len(shallow) > 0 {
-		return fmt.Errorf("%w (the repository is a shallow clone: %d shallow commits)", ErrIncompleteHistory, len(shallow))
+		return &ShallowError{Repo: r.root, Commits: len(shallow)}
 	}
 	cfg, err := r.st.Config()
-	if err != nil {
-		return fmt.Errorf("read repository config: %w", err)
-	}
-	if cfg.Raw != nil {
+	if err == nil && cfg.Raw != nil {
 		if cfg.Raw.Section("extensions").Option("partialclone") != "" {
-			return fmt.Errorf("%w (the repository is a partial clone: extensions.partialclone is set)", ErrIncompleteHistory)
+			r.partial = true
 		}
 		for _, sub := range cfg.Raw.Section("remote").Subsections {
 			if sub.Option("promisor") == "true" || sub.Option("partialclonefilter") != "" {
-				return fmt.Errorf("%w (the repository is a partial clone of remote %q)", ErrIncompleteHistory, sub.Name)
+				r.partial = true
 			}
 		}
 	}
 	if packs, err := r.fs.ReadDir("objects/pack"); err == nil {
 		for _, p := range packs {
 			if strings.HasSuffix(p.Name(), ".promisor") {
-				return fmt.Errorf("%w (the repository is a partial clone: promisor pack %s)", ErrIncompleteHistory, p.Name())
+				r.partial = true
 			}
 		}
 	}
 	return nil
 }
 
-// missing wraps an object-not-found error met while walking history: in a
-// complete repository every reachable object exists, so a missing one means
-// history was cut (a clone git does not mark as shallow or partial).
-func missing(what string, h plumbing.Hash, err error) error {
+// missing wraps an object-not-found error as a *MissingObjectError (its
+// path and commit are filled in by the callers that know them, see
+// annotate); other errors are wrapped with what was read.
+func (r *repository) missing(kind string, h plumbing.Hash, err error) error {
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return fmt.Errorf("%w (%s %s is missing)", ErrIncompleteHistory, what, h)
+		return &MissingObjectError{Repo: r.root, Kind: kind, Hash: h.String(), Partial: r.partial}
 	}
-	return fmt.Errorf("read %s %s: %w", what, h, err)
+	return fmt.Errorf("read %s %s: %w", kind, h, err)
 }

@@ -9,26 +9,78 @@ import (
 	"testing"
 )
 
-func TestIncompleteHistoryRefused(t *testing.T) {
+func TestShallowCloneRefusedWithCommand(t *testing.T) {
+	r := buildFixture(t)
+	parent := t.TempDir()
+	runGit(t, parent, "", "clone", "-q", "--depth", "1", "--no-single-branch", "file://"+r.Dir, "shallow")
+	repo := filepath.Join(parent, "shallow")
+	_, err := Scan(t.Context(), Options{Repo: repo, CacheDir: t.TempDir(), Dir: migDir})
+	var se *ShallowError
+	if !errors.Is(err, ErrIncompleteHistory) || !errors.As(err, &se) {
+		t.Fatalf("err = %v, want a *ShallowError", err)
+	}
+	want := "`git -C " + repo + " fetch --unshallow --tags`"
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("message %q does not name %s", err, want)
+	}
+	// The command it names completes the clone, and the scan then agrees
+	// with the full repository.
+	runGit(t, repo, "", "fetch", "-q", "--unshallow", "--tags")
+	full := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: migDir})
+	got := scanOpts(t, Options{Repo: repo, CacheDir: t.TempDir(), Dir: migDir, DefaultBranch: "origin/main"})
+	sameFacts(t, full, got)
+}
+
+// Partial clones are read when every object the scan needs is present; a
+// missing one is named with its path and the command that fetches it, and
+// that command works.
+func TestPartialClones(t *testing.T) {
 	r := buildFixture(t)
 	r.Git("", "config", "uploadpack.allowFilter", "true")
-	parent := t.TempDir()
+	r.Git("", "config", "uploadpack.allowAnySHA1InWant", "true")
+	// A tree-less clone cannot fetch tags that point at trees or blobs.
+	r.Git("", "tag", "-d", "v9.9.9", "v9.9.8")
+	full := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: migDir})
 	cases := []struct {
 		name string
 		args []string
 	}{
-		{"shallow", []string{"clone", "-q", "--depth", "1", "--no-single-branch", "file://" + r.Dir, "shallow"}},
-		{"partial", []string{"clone", "-q", "--filter=blob:none", "file://" + r.Dir, "partial"}},
+		// A work tree of a blob-less clone has the tip's blobs, not the
+		// older ones.
+		{"blobless", []string{"--filter=blob:none"}},
+		{"blobless-bare", []string{"--bare", "--filter=blob:none"}},
+		{"treeless-bare", []string{"--bare", "--filter=tree:0"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			runGit(t, parent, "", tc.args...)
-			_, err := Scan(t.Context(), Options{Repo: filepath.Join(parent, tc.name), CacheDir: t.TempDir(), Dir: migDir})
-			if !errors.Is(err, ErrIncompleteHistory) {
-				t.Fatalf("err = %v, want ErrIncompleteHistory", err)
+			repo := filepath.Join(t.TempDir(), tc.name)
+			runGit(t, filepath.Dir(repo), "", append(append([]string{"clone", "-q"}, tc.args...), "file://"+r.Dir, repo)...)
+			opts := Options{Repo: repo, CacheDir: t.TempDir(), Dir: migDir, DefaultBranch: "main"}
+			var fetched int
+			for {
+				res, err := Scan(t.Context(), opts)
+				if err == nil {
+					sameFacts(t, full, res)
+					break
+				}
+				var me *MissingObjectError
+				if !errors.As(err, &me) || !errors.Is(err, ErrIncompleteHistory) {
+					t.Fatalf("err = %v, want a *MissingObjectError", err)
+				}
+				if !me.Partial || me.Hash == "" || (me.Kind == "blob" && !strings.HasPrefix(me.Path, migDir+"/")) {
+					t.Fatalf("missing object not described: %+v", me)
+				}
+				cmd := "`git -C " + repo + " cat-file -e " + me.Hash + "`"
+				if !strings.Contains(err.Error(), cmd) {
+					t.Fatalf("message %q does not name %s", err, cmd)
+				}
+				runGit(t, repo, "", "cat-file", "-e", me.Hash)
+				if fetched++; fetched > 500 {
+					t.Fatal("still missing objects after 500 fetches")
+				}
 			}
-			if !strings.Contains(err.Error(), "history is incomplete: fetch full history with tags") {
-				t.Errorf("message = %q", err)
+			if tc.name != "blobless" && fetched == 0 {
+				t.Errorf("nothing was missing from a %s clone", tc.name)
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/relmig/relmig/internal/wildmatch"
 )
 
 // Options says which repository to read and which of its tags and files are
@@ -25,8 +27,9 @@ type Options struct {
 	// root ("apps/api/migrations"). Empty means the repository root.
 	Dir string
 
-	// TagMatch is a glob (doublestar syntax, "*" does not cross "/") on tag
-	// names, without "refs/tags/". Empty matches every tag.
+	// TagMatch is a glob on tag names without "refs/tags/", matched as
+	// `git tag -l` matches: "*" crosses "/" (package wildmatch). Empty
+	// matches every tag.
 	TagMatch string
 
 	// TagPrefix is stripped from a tag name before it is parsed as semver
@@ -52,15 +55,30 @@ type Options struct {
 	// ("main") or a full reference ("refs/remotes/origin/main"). Empty means
 	// the branch HEAD points at; in a URL clone, the remote's default branch.
 	DefaultBranch string
+
+	// AllowEmpty returns a result without releases, without the folder or
+	// without scripts instead of an *EmptyError (ErrEmpty). Off by
+	// default: an empty map is almost always a wrong tag rule or folder.
+	AllowEmpty bool
 }
 
-// DefaultInclude returns the include globs used when Options.Include is nil.
-func DefaultInclude() []string { return []string{"**"} }
+// DefaultInclude returns the include globs used when Options.Include is
+// nil: files whose extension is a script language's. It is the release
+// map's default (releasemap.DefaultInclude; a test keeps them equal).
+func DefaultInclude() []string {
+	return []string{"**/*.{js,cjs,mjs,ts,cts,mts,sh,bash,py,rb,sql}"}
+}
 
 // DefaultExclude returns the exclude globs used when Options.Exclude is nil:
-// test files and type declarations that live beside real scripts.
+// tests, specs and type declarations, dotfiles, tool configuration and down
+// migrations (releasemap.DefaultExclude).
 func DefaultExclude() []string {
-	return []string{"**/*.spec.*", "**/*.test.*", "**/*.d.ts"}
+	return []string{
+		"**/*.spec.*", "**/*.test.*", "**/*.d.ts", "**/*.d.mts", "**/*.d.cts",
+		"**/__tests__/**", "**/__mocks__/**", "**/node_modules/**",
+		"**/.*", "**/.*/**", "**/*.config.*",
+		"**/down.*", "**/*.down.*", "**/*_down.*", "**/*-down.*", "**/down/**",
+	}
 }
 
 // settings is the validated, normalised form of Options.
@@ -74,6 +92,7 @@ type settings struct {
 	prereleases bool
 	filter      filter
 	branch      string
+	allowEmpty  bool
 }
 
 func (o Options) validate() (settings, error) {
@@ -84,6 +103,7 @@ func (o Options) validate() (settings, error) {
 		tagPrefix:   o.TagPrefix,
 		prereleases: o.Prereleases,
 		branch:      strings.TrimSpace(o.DefaultBranch),
+		allowEmpty:  o.AllowEmpty,
 	}
 	if c.repo == "" {
 		return c, fmt.Errorf("%w: repository is required", ErrInvalidOptions)
@@ -99,7 +119,7 @@ func (o Options) validate() (settings, error) {
 	if dir != "" {
 		c.dirParts = strings.Split(dir, "/")
 	}
-	if c.tagMatch != "" && !doublestar.ValidatePattern(c.tagMatch) {
+	if c.tagMatch != "" && wildmatch.Validate(c.tagMatch) != nil {
 		return c, fmt.Errorf("%w: bad tag glob %q", ErrInvalidOptions, c.tagMatch)
 	}
 	c.filter, err = newFilter(o.Include, o.Exclude)

@@ -26,6 +26,15 @@ type Result struct {
 	// Head is the default branch's tip: the scripts no release carries yet
 	// are in its Files.
 	Head Head
+
+	// FormerDirs are the folders (relative to the repository root) that
+	// history moved the migrations folder from, most recent first. Their
+	// scripts are merged into Releases and Scripts under the same paths
+	// relative to the folder: a moved script keeps its id and release.
+	FormerDirs []string
+
+	// empty is why the result is empty (an *EmptyError), or nil.
+	empty error
 }
 
 // Release is one release tag and the migrations folder as that tag has it.
@@ -51,6 +60,10 @@ type Release struct {
 	// version is lower is on a side line (a maintenance branch or a stray
 	// tag).
 	Ancestors []string
+	// FirstParentAncestors are the Ancestors on this release's first-parent
+	// history: its own line of development, without the releases of other
+	// lines merged into it.
+	FirstParentAncestors []string
 }
 
 // File is one script's content as one tree has it.
@@ -101,6 +114,9 @@ type Add struct {
 	// RenamedFrom is the old path when this add is a pure rename: the same
 	// commit removed that path, which had identical content.
 	RenamedFrom string
+	// MovedFrom is the former folder (relative to the repository root)
+	// when this add is the commit that moved the whole migrations folder.
+	MovedFrom string
 }
 
 // Head is the default branch's tip.

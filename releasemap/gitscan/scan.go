@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -22,8 +22,9 @@ import (
 // nothing, and one after new commits reads only those.
 //
 // Errors wrap ErrInvalidOptions, ErrNotRepository, ErrIncompleteHistory
-// (shallow or partial clones, missing objects) or ErrRefNotFound where
-// those apply.
+// (shallow clones, missing objects), ErrRefNotFound or ErrEmpty (no
+// release tag, no folder, no script; see Options.AllowEmpty) where those
+// apply.
 func Scan(ctx context.Context, opts Options) (*Result, error) {
 	cfg, err := opts.validate()
 	if err != nil {
@@ -37,6 +38,21 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer repo.Close()
+	res, err := scanDir(ctx, cfg, repo, maxMoves)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.allowEmpty {
+		if err := res.empty; err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// scanDir scans one folder and, when history moved it there from another
+// folder, that one too (up to moves levels back), merged into one result.
+func scanDir(ctx context.Context, cfg settings, repo *repository, moves int) (*Result, error) {
 	file := cacheFile(cfg.cacheDir, repo.id, cfg.dir)
 	s := &scanner{
 		cfg:   cfg,
@@ -61,6 +77,20 @@ func Scan(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if moves <= 0 || cfg.dir == "" {
+		return res, nil
+	}
+	former, moves2, err := s.formerDir()
+	if err != nil || former == "" {
+		return res, err
+	}
+	old := cfg
+	old.dir, old.dirParts = former, strings.Split(former, "/")
+	oldRes, err := scanDir(ctx, old, repo, moves-1)
+	if err != nil {
+		return nil, err
+	}
+	res.mergeFormer(oldRes, former, moves2)
 	return res, nil
 }
 
@@ -88,6 +118,11 @@ type scanner struct {
 	subtrees map[subtreeKey][]pathBlob
 	matched  map[string]bool
 	fileOf   map[plumbing.Hash]File
+
+	// order is the walk's commits, parents first; head the default
+	// branch's tip (zero in an empty repository).
+	order []*commitRec
+	head  plumbing.Hash
 }
 
 // changed reports whether the cache file would differ from the one loaded.
@@ -104,6 +139,13 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	rels, skipped, err := s.releases()
 	if err != nil {
 		return nil, err
+	}
+	if len(rels) == 0 && !s.cfg.allowEmpty {
+		tags, err := s.repo.tagRefs()
+		if err != nil {
+			return nil, err
+		}
+		return nil, s.noReleases(tags)
 	}
 	res.Releases, res.Skipped = rels, skipped
 	headRef, headHash, err := s.repo.defaultBranch(s.cfg.branch)
@@ -134,6 +176,7 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.order, s.head = order, headHash
 	for _, rec := range order {
 		s.used.commits[rec.hash] = rec
 	}
@@ -147,14 +190,18 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 			r.Date = toTime(rec.when, rec.tz)
 		}
 		if r.Files, err = s.files(rec.dirTree); err != nil {
-			return nil, err
+			return nil, annotate(err, "", "tag "+r.Tag)
 		}
 	}
 	if !headHash.IsZero() {
 		res.Head = Head{Ref: headRef.String(), Commit: headHash.String()}
 		if res.Head.Files, err = s.files(s.cache.commits[headHash].dirTree); err != nil {
-			return nil, err
+			return nil, annotate(err, "", headRef.Short())
 		}
+	}
+	if !s.cfg.allowEmpty {
+		// Decided after a moved folder's former home is merged in.
+		res.empty = s.checkNotEmpty(res, headHash)
 	}
 	for h := range s.listed {
 		s.used.trees[h] = s.cache.trees[h]
@@ -162,6 +209,59 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	s.ancestors(order, res.Releases)
 	res.Scripts = s.scripts(order, headHash, res)
 	return res, nil
+}
+
+// checkNotEmpty refuses a scan whose folder no release and not the default
+// branch has, or that selects no script anywhere.
+func (s *scanner) checkNotEmpty(res *Result, head plumbing.Hash) error {
+	found := false
+	for _, r := range res.Releases {
+		if !s.cache.commits[plumbing.NewHash(r.Commit)].dirTree.IsZero() {
+			found = true
+			break
+		}
+	}
+	if !head.IsZero() && !s.cache.commits[head].dirTree.IsZero() {
+		found = true
+	}
+	if !found {
+		tip := head
+		if tip.IsZero() && len(res.Releases) > 0 {
+			tip = plumbing.NewHash(res.Releases[len(res.Releases)-1].Commit)
+		}
+		root := plumbing.ZeroHash
+		if !tip.IsZero() {
+			if c, err := s.repo.readCommit(tip); err == nil {
+				root = c.tree
+			}
+		}
+		return s.noFolder(root)
+	}
+	if len(res.Head.Files) > 0 {
+		return nil
+	}
+	for _, r := range res.Releases {
+		if len(r.Files) > 0 {
+			return nil
+		}
+	}
+	// Every tree lists nothing selected: name what the newest one holds.
+	dir := plumbing.ZeroHash
+	if !head.IsZero() {
+		dir = s.cache.commits[head].dirTree
+	}
+	for i := len(res.Releases) - 1; dir.IsZero() && i >= 0; i-- {
+		dir = s.cache.commits[plumbing.NewHash(res.Releases[i].Commit)].dirTree
+	}
+	var list []pathBlob
+	if err := s.listFiles(dir, "", &list); err != nil {
+		return err
+	}
+	files := make([]string, len(list))
+	for i, pb := range list {
+		files[i] = pb.path
+	}
+	return noScripts(s.cfg.dir, files)
 }
 
 // releases lists the tags that are releases, peeled and sorted, and the
@@ -181,7 +281,7 @@ func (s *scanner) releases() ([]Release, []SkippedTag, error) {
 		}
 		p, err := s.peel(t.hash)
 		if err != nil {
-			return nil, nil, fmt.Errorf("tag %s: %w", t.name, err)
+			return nil, nil, annotate(err, "", "tag "+t.name)
 		}
 		if p.kind != plumbing.CommitObject {
 			skipped = append(skipped, SkippedTag{Name: t.name, Reason: "points at a " + p.kind.String()})
@@ -236,7 +336,7 @@ func (s *scanner) files(dir plumbing.Hash) (map[string]File, error) {
 		if !ok {
 			sum, err := s.sum(pb.blob)
 			if err != nil {
-				return nil, fmt.Errorf("hash %s: %w", pb.path, err)
+				return nil, s.trees.annotate(err, pb.path)
 			}
 			f = File{Blob: pb.blob.String(), SHA256: sum}
 			s.fileOf[pb.blob] = f
@@ -257,7 +357,7 @@ type subtreeKey struct {
 func (s *scanner) listFiles(h plumbing.Hash, prefix string, out *[]pathBlob) error {
 	entries, err := s.trees.entries(h)
 	if err != nil {
-		return err
+		return s.trees.annotate(err, prefix)
 	}
 	if !h.IsZero() {
 		s.listed[h] = true
@@ -288,21 +388,12 @@ func (s *scanner) sum(blob plumbing.Hash) (string, error) {
 		s.used.sums[blob] = v
 		return hex.EncodeToString(v[:]), nil
 	}
-	obj, err := s.repo.st.EncodedObject(plumbing.BlobObject, blob)
+	b, err := s.repo.readRaw(plumbing.BlobObject, blob)
 	if err != nil {
-		return "", missing("blob", blob, err)
+		return "", err
 	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return "", fmt.Errorf("read blob %s: %w", blob, err)
-	}
-	defer rd.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, rd); err != nil {
-		return "", fmt.Errorf("read blob %s: %w", blob, err)
-	}
-	var v [32]byte
-	copy(v[:], h.Sum(nil))
+	h := sha256.Sum256(b)
+	v := h
 	s.cache.sums[blob] = v
 	s.used.sums[blob] = v
 	s.newRef = true
@@ -319,6 +410,13 @@ func (s *scanner) ancestors(order []*commitRec, rels []Release) {
 		for _, j := range reach {
 			if j != i {
 				rels[i].Ancestors = append(rels[i].Ancestors, rels[j].Tag)
+			}
+		}
+	}
+	for i, reach := range firstParentReleases(order, recs) {
+		for _, j := range reach {
+			if j != i {
+				rels[i].FirstParentAncestors = append(rels[i].FirstParentAncestors, rels[j].Tag)
 			}
 		}
 	}

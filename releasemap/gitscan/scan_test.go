@@ -80,14 +80,14 @@ func TestScanFixture(t *testing.T) {
 
 	t.Run("files per release", func(t *testing.T) {
 		want := map[string][]string{
-			"v0.1.0": {"001-init/001-init.migration.ts", "helpers/util.md"},
-			"v0.2.0": {"001-init/001-init.migration.ts", "002-users.migration.ts", "helpers/util.md"},
-			"v0.2.1": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "helpers/util.md"},
-			"v0.2.2": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "004-maint-only.ts", "helpers/util.md"},
-			"v0.3.0": {"001-init/001-init.migration.ts", "002-users.migration.ts", "helpers/util.md"},
-			"v0.4.0": {"001-init/001-init.migration.ts", "003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
-			"v0.5.0": {"003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
-			"v1.0.0": {"003-backport.migration.ts", "005-feature.migration.ts", "helpers/util.md", "users/002-users.migration.ts"},
+			"v0.1.0": {"001-init/001-init.migration.ts"},
+			"v0.2.0": {"001-init/001-init.migration.ts", "002-users.migration.ts"},
+			"v0.2.1": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts"},
+			"v0.2.2": {"001-init/001-init.migration.ts", "002-users.migration.ts", "003-backport.migration.ts", "004-maint-only.ts"},
+			"v0.3.0": {"001-init/001-init.migration.ts", "002-users.migration.ts"},
+			"v0.4.0": {"001-init/001-init.migration.ts", "003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
+			"v0.5.0": {"003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
+			"v1.0.0": {"003-backport.migration.ts", "005-feature.migration.ts", "users/002-users.migration.ts"},
 		}
 		for _, rel := range res.Releases {
 			if got := fileNames(rel.Files); !slices.Equal(got, want[rel.Tag]) {
@@ -137,7 +137,6 @@ func TestScanFixture(t *testing.T) {
 			"004-maint-only.ts":              {{r.m2, false, ""}},
 			"005-feature.migration.ts":       {{r.f1, true, ""}},
 			"006-unreleased.migration.ts":    {{r.c7, true, ""}},
-			"helpers/util.md":                {{r.c1, true, ""}},
 			"users/002-users.migration.ts":   {{r.ren, true, "002-users.migration.ts"}},
 		}
 		var paths []string
@@ -270,6 +269,12 @@ func TestScanOptions(t *testing.T) {
 	t.Run("missing folder", func(t *testing.T) {
 		o := r.options(t)
 		o.Dir = "does/not/exist"
+		_, err := Scan(t.Context(), o)
+		var ee *EmptyError
+		if !errors.As(err, &ee) || !slices.Contains(ee.Suggestions, "--dir apps/api/migrations") {
+			t.Errorf("err = %v, want an *EmptyError suggesting --dir apps/api/migrations", err)
+		}
+		o.AllowEmpty = true
 		res := scanOpts(t, o)
 		if len(res.Scripts) != 0 || len(res.Releases) != 8 {
 			t.Errorf("result = %v", res)
@@ -284,7 +289,7 @@ func TestScanOptions(t *testing.T) {
 func TestAddsMatchGitLog(t *testing.T) {
 	r := buildFixture(t)
 	o := r.options(t)
-	o.Exclude = []string{}
+	o.Include, o.Exclude = []string{"**"}, []string{}
 	res := scanOpts(t, o)
 	var got []string
 	for _, s := range res.Scripts {
@@ -329,7 +334,7 @@ func TestMergeAdds(t *testing.T) {
 	r.Commit(day(4), "evil merge", map[string]string{"m/d.ts": "d\n"})
 	mergeHash := r.Git("", "rev-parse", "HEAD")
 
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if a := script(t, res, "d.ts").Adds; len(a) != 1 || a[0].Commit != mergeHash || !a[0].Merge {
 		t.Errorf("d.ts adds = %+v, want the merge", a)
 	}
@@ -344,19 +349,19 @@ func TestMergeAdds(t *testing.T) {
 
 func TestScanEmptyAndOdd(t *testing.T) {
 	r := newGitRepo(t)
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if len(res.Releases) != 0 || res.Head.Commit != "" {
 		t.Errorf("empty repository: %v", res)
 	}
 	// Detached HEAD.
 	c := r.Commit(day(1), "one", map[string]string{"m/a.ts": "a\n"})
 	r.Checkout("--detach", c)
-	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	if res.Head.Ref != "HEAD" || res.Head.Commit != c {
 		t.Errorf("detached head = %+v", res.Head)
 	}
 	// Case-sensitive paths: M is not m.
-	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "M"})
+	res = scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "M", AllowEmpty: true})
 	if len(res.Scripts) != 0 {
 		t.Errorf("Dir M found %v", res.Scripts)
 	}
@@ -365,7 +370,7 @@ func TestScanEmptyAndOdd(t *testing.T) {
 func TestAddDatesKeepZone(t *testing.T) {
 	r := newGitRepo(t)
 	c := r.Commit("2023-05-06T07:08:09+02:00", "one", map[string]string{"m/a.ts": "a\n"})
-	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m"})
+	res := scanOpts(t, Options{Repo: r.Dir, CacheDir: t.TempDir(), Dir: "m", AllowEmpty: true})
 	a := script(t, res, "a.ts").Adds[0]
 	want := time.Date(2023, 5, 6, 7, 8, 9, 0, time.FixedZone("", 2*3600))
 	if a.Commit != c || !a.Date.Equal(want) || a.Date.Format(time.RFC3339) != "2023-05-06T07:08:09+02:00" {

@@ -2,13 +2,15 @@ package gitscan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relmig/relmig/internal/wildmatch"
 )
 
 // maxTagDepth bounds peeling a tag of a tag of a tag…; git itself gives up
@@ -80,17 +82,17 @@ func (r *repository) peel(h plumbing.Hash, cache map[plumbing.Hash]peeledRef, co
 		if depth == maxTagDepth {
 			return p, fmt.Errorf("tag %s: more than %d nested tags", h, maxTagDepth)
 		}
-		obj, err := r.st.EncodedObject(plumbing.AnyObject, p.target)
+		typ, b, err := r.readAny(plumbing.AnyObject, p.target)
 		if err != nil {
-			return p, missing("tag target", p.target, err)
-		}
-		if obj.Type() != plumbing.TagObject {
-			p.kind = obj.Type()
-			break
-		}
-		b, err := objectBytes(obj)
-		if err != nil {
+			var me *MissingObjectError
+			if errors.As(err, &me) {
+				me.Kind = "tag target"
+			}
 			return p, err
+		}
+		if typ != plumbing.TagObject {
+			p.kind = typ
+			break
 		}
 		target, when, tz, hasTime, err := parseTag(b)
 		if err != nil {
@@ -136,7 +138,7 @@ func parseTag(b []byte) (target plumbing.Hash, when int64, tz int32, hasTime boo
 // release.
 func releaseVersion(name string, c settings) (*semver.Version, string) {
 	if c.tagMatch != "" {
-		if ok, _ := doublestar.Match(c.tagMatch, name); !ok {
+		if !wildmatch.Match(c.tagMatch, name) {
 			return nil, fmt.Sprintf("does not match %q", c.tagMatch)
 		}
 	}

@@ -42,7 +42,7 @@ func (t *trees) dirTree(root plumbing.Hash) (plumbing.Hash, error) {
 		}
 		b, err := t.repo.readRaw(plumbing.TreeObject, h)
 		if err != nil {
-			return h, err
+			return h, annotate(err, joinPath(t.parts[:i]...), "")
 		}
 		child, mode, found, err := findEntry(b, name)
 		if err != nil {
@@ -82,7 +82,7 @@ func (t *trees) entries(h plumbing.Hash) ([]treeEntry, error) {
 func (t *trees) list(h plumbing.Hash, prefix string, out map[string]plumbing.Hash) error {
 	entries, err := t.entries(h)
 	if err != nil {
-		return err
+		return t.annotate(err, prefix)
 	}
 	for _, e := range entries {
 		switch {
@@ -112,11 +112,11 @@ func (t *trees) diff(a, b plumbing.Hash, prefix string, added, removed *[]pathBl
 	}
 	ea, err := t.entries(a)
 	if err != nil {
-		return err
+		return t.annotate(err, prefix)
 	}
 	eb, err := t.entries(b)
 	if err != nil {
-		return err
+		return t.annotate(err, prefix)
 	}
 	i, j := 0, 0
 	for i < len(ea) || j < len(eb) {
@@ -168,4 +168,10 @@ func (t *trees) collect(e treeEntry, prefix string, out *[]pathBlob) error {
 		*out = append(*out, pathBlob{prefix + e.name, e.hash})
 	}
 	return nil
+}
+
+// annotate names the folder (prefix, relative to the migrations folder) of
+// a missing tree.
+func (t *trees) annotate(err error, prefix string) error {
+	return annotate(err, joinPath(append(append([]string(nil), t.parts...), prefix)...), "")
 }

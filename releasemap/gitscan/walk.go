@@ -2,7 +2,9 @@ package gitscan
 
 import (
 	"context"
+	"errors"
 	"path"
+	"runtime"
 	"sort"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -31,6 +33,9 @@ type commitRec struct {
 	parentRecs []*commitRec
 	pos        int
 	visit      uint8
+	// dirDone is set when a pipelined reader resolved dirTree during the
+	// walk (see walker.pipe).
+	dirDone bool
 }
 
 // addRec is a path (relative to Dir, before the globs are applied) that a
@@ -53,6 +58,11 @@ type walker struct {
 	// batch is the least number of commits per extra reader when folder
 	// trees are resolved in parallel; zero means parallelMin.
 	batch int
+	// pipe, during a walk, takes each commit read from the repository to
+	// a goroutine that resolves its folder tree with a reader of its own,
+	// while the walk goes on reading parents: the two halves of a cold
+	// scan overlap.
+	pipe chan<- *commitRec
 }
 
 // record returns the record of commit h, reading the commit (from the
@@ -82,6 +92,9 @@ func (w *walker) record(h plumbing.Hash) (*commitRec, error) {
 	rec.root = root
 	w.recs[h] = rec
 	w.dirty = true
+	if w.pipe != nil {
+		w.pipe <- rec
+	}
 	return rec, nil
 }
 
@@ -93,6 +106,72 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 	for _, rec := range w.recs {
 		rec.visit = 0
 	}
+	wait := w.startPipe()
+	order, err := w.dfs(ctx, tips)
+	if perr := wait(); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fresh []*commitRec
+	for _, rec := range order {
+		if rec.fresh && !rec.dirDone {
+			fresh = append(fresh, rec)
+		}
+	}
+	if err := w.resolveDirs(ctx, fresh); err != nil {
+		return nil, err
+	}
+	for _, rec := range order {
+		if !rec.fresh {
+			continue
+		}
+		if err := w.computeAdds(rec); err != nil {
+			return nil, annotate(err, "", "commit "+rec.hash.String()[:12])
+		}
+		rec.fresh, rec.root, rec.dirDone = false, plumbing.ZeroHash, false
+	}
+	return order, nil
+}
+
+// startPipe starts the goroutine that resolves the folder trees of the
+// commits the walk reads (see walker.pipe), when there is more than one
+// core; the function it returns ends it and reports its first error. A
+// commit it did not resolve is resolved after the walk.
+func (w *walker) startPipe() func() error {
+	if runtime.GOMAXPROCS(0) < 2 || len(w.trees.parts) == 0 {
+		return func() error { return nil }
+	}
+	ch := make(chan *commitRec, 4096)
+	w.pipe = ch
+	r := w.repo.reader()
+	t := newTrees(r, w.trees.parts)
+	done := make(chan error, 1)
+	go func() {
+		var first error
+		for rec := range ch {
+			if first != nil {
+				continue
+			}
+			dir, err := t.dirTree(rec.root)
+			if err != nil {
+				first = annotate(err, "", "commit "+rec.hash.String()[:12])
+				continue
+			}
+			rec.dirTree, rec.dirDone = dir, true
+		}
+		done <- errors.Join(first, r.Close())
+	}()
+	return func() error {
+		w.pipe = nil
+		close(ch)
+		return <-done
+	}
+}
+
+// dfs returns every commit reachable from tips, parents before children.
+func (w *walker) dfs(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, error) {
 	order := make([]*commitRec, 0, len(w.recs))
 	var stack []*commitRec
 	steps := 0
@@ -136,21 +215,6 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 				stack = stack[:len(stack)-1]
 			}
 		}
-	}
-	var fresh []*commitRec
-	for _, rec := range order {
-		if rec.fresh {
-			fresh = append(fresh, rec)
-		}
-	}
-	if err := w.resolveDirs(ctx, fresh); err != nil {
-		return nil, err
-	}
-	for _, rec := range fresh {
-		if err := w.computeAdds(rec); err != nil {
-			return nil, err
-		}
-		rec.fresh, rec.root = false, plumbing.ZeroHash
 	}
 	return order, nil
 }

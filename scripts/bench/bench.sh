@@ -84,6 +84,17 @@ if [ -n "$git_ms" ] && [ -n "$cold" ] && [ -n "$warm" ]; then
 else
 	row "map build" "mapbuild.sh exited $mb without its figures (see its output above)" "" "" "" "" FAIL
 fi
+mgit=$(sed -n 's/^ *monorepo git pipeline: *\([0-9][0-9]*\) ms *peak RSS \([0-9.]*\) MiB.*/\1 \2/p' "$work/mapbuild.out")
+mcold=$(sed -n 's/^ *monorepo relmig cold: *\([0-9][0-9]*\) ms.*peak RSS \([0-9.]*\) MiB.*/\1 \2/p' "$work/mapbuild.out")
+mwarm=$(sed -n 's/^ *monorepo relmig warm: *\([0-9][0-9]*\) ms.*/\1/p' "$work/mapbuild.out")
+if [ -n "$mgit" ] && [ -n "$mcold" ] && [ -n "$mwarm" ]; then
+	set -- $mgit $mcold $mwarm
+	awk -v g="$1" -v grss="$2" -v c="$3" -v crss="$4" -v w="$5" 'BEGIN {
+		printf "map build, monorepo shape\trelmig map build, cold cache\t%d ms\tgit pipeline %d ms\t%.2f\t<= 1.00\t%s\n", c, g, c / g, (c <= g) ? "PASS" : "FAIL"
+		printf "map build, monorepo shape\t  relmig map build, warm cache\t%d ms\tgit pipeline %d ms\t%.2f\t\t\n", w, g, w / g
+		printf "map build, monorepo shape\t  peak RSS, cold\t%.1f MiB\tgit log %.1f MiB\t%.2f\t<= 2.00\t%s\n", crss, grss, crss / grss, (crss <= 2 * grss) ? "PASS" : "FAIL"
+	}' >>"$rows"
+fi
 
 # 2-4. The database benchmarks; an error (not a missed bar, which is a
 # row) becomes a FAIL row and the next benchmark still runs.

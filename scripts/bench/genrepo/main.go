@@ -7,6 +7,12 @@
 // and annotated release tags, and a few tags that are not releases.
 //
 //	genrepo -out DIR [-commits 20000] [-releases 300] [-scripts 200] [-seed 1] [-gc=true]
+//	genrepo -out DIR -shape monorepo
+//
+// -shape monorepo makes it look like a real monorepo instead (SPEC §7 "map
+// build on real shapes"): 30,000 commits over a tree of 6,000 files, the
+// migrations folder seven levels deep, 3,000 extra refs (branches and
+// pull-request refs), no commit-graph, and a pack with long delta chains.
 package main
 
 import (
@@ -20,8 +26,21 @@ import (
 	"strings"
 )
 
-// migDir is the benchmark's migrations folder.
-const migDir = "apps/api/migrations"
+// Migrations folders: the default shape's, and the monorepo's.
+const (
+	migDir     = "apps/api/migrations"
+	deepMigDir = "apps/platform/services/api/src/database/migrations"
+)
+
+// shape is what a generated repository looks like.
+type shape struct {
+	commits, releases, scripts int
+	files                      int    // application files in the first commit (0: a handful of folders)
+	migDir                     string // the migrations folder
+	refs                       int    // extra branches and pull-request refs
+	commitGraph                bool   // keep the commit-graph git gc writes
+	depth                      int    // delta chain depth of the final repack (0: git gc's)
+}
 
 func main() {
 	out := flag.String("out", "", "repository folder to create (must not exist)")
@@ -30,18 +49,28 @@ func main() {
 	scripts := flag.Int("scripts", 200, "number of migration scripts")
 	seed := flag.Uint64("seed", 1, "random seed")
 	gc := flag.Bool("gc", true, "run git gc afterwards (repacks and writes the commit-graph, as real clones have)")
+	shapeName := flag.String("shape", "", `"monorepo": a real monorepo's shape (overrides -commits)`)
 	flag.Parse()
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "genrepo: -out is required")
 		os.Exit(2)
 	}
-	if err := run(*out, *commits, *releases, *scripts, *seed, *gc); err != nil {
+	sh := shape{commits: *commits, releases: *releases, scripts: *scripts, migDir: migDir, commitGraph: true}
+	switch *shapeName {
+	case "":
+	case "monorepo":
+		sh = shape{commits: 30000, releases: *releases, scripts: *scripts, files: 6000, migDir: deepMigDir, refs: 3000, depth: 100}
+	default:
+		fmt.Fprintf(os.Stderr, "genrepo: -shape %q: want monorepo\n", *shapeName)
+		os.Exit(2)
+	}
+	if err := run(*out, sh, *seed, *gc); err != nil {
 		fmt.Fprintln(os.Stderr, "genrepo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, commits, releases, scripts int, seed uint64, gc bool) error {
+func run(out string, sh shape, seed uint64, gc bool) error {
 	if _, err := os.Stat(out); err == nil {
 		return fmt.Errorf("%s already exists", out)
 	}
@@ -57,7 +86,7 @@ func run(out string, commits, releases, scripts int, seed uint64, gc bool) error
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start git fast-import: %w", err)
 	}
-	g := newGen(stdin, commits, releases, scripts, seed)
+	g := newGen(stdin, sh, seed)
 	genErr := g.history()
 	closeErr := stdin.Close()
 	waitErr := cmd.Wait()
@@ -68,12 +97,25 @@ func run(out string, commits, releases, scripts int, seed uint64, gc bool) error
 		return fmt.Errorf("checkout: %w", err)
 	}
 	if gc {
-		if err := gitCmd(out, "gc", "-q").Run(); err != nil {
+		args := []string{"gc", "-q"}
+		if !sh.commitGraph {
+			args = []string{"-c", "gc.writeCommitGraph=false", "gc", "-q"}
+		}
+		if err := gitCmd(out, args...).Run(); err != nil {
 			return fmt.Errorf("git gc: %w", err)
 		}
+		if sh.depth > 0 {
+			if err := gitCmd(out, "repack", "-adfq", fmt.Sprintf("--depth=%d", sh.depth), "--window=20").Run(); err != nil {
+				return fmt.Errorf("git repack: %w", err)
+			}
+		}
+		if !sh.commitGraph {
+			_ = os.Remove(out + "/.git/objects/info/commit-graph")
+			_ = os.RemoveAll(out + "/.git/objects/info/commit-graphs")
+		}
 	}
-	fmt.Printf("genrepo: %s: %d commits, %d release tags (%d annotated), %d scripts, %d merges, %d maintenance lines\n",
-		out, g.ncommits, g.nreleases, g.nannotated, g.nextScript, g.nmerges, g.nmaint)
+	fmt.Printf("genrepo: %s: %d commits, %d release tags (%d annotated), %d scripts in %s, %d merges, %d maintenance lines, %d files, %d extra refs\n",
+		out, g.ncommits, g.nreleases, g.nannotated, g.nextScript, sh.migDir, g.nmerges, g.nmaint, len(g.files), sh.refs)
 	return nil
 }
 
@@ -97,6 +139,8 @@ type gen struct {
 	rnd *rand.Rand
 
 	totalCommits, totalReleases, totalScripts int
+	sh                                        shape
+	files                                     []string // the monorepo's application files
 
 	mark  int
 	clock int64
@@ -116,12 +160,12 @@ type gen struct {
 	nmaint     int
 }
 
-func newGen(w io.Writer, commits, releases, scripts int, seed uint64) *gen {
+func newGen(w io.Writer, sh shape, seed uint64) *gen {
 	return &gen{
 		w:   bufio.NewWriterSize(w, 1<<20),
 		rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 
-		totalCommits: commits, totalReleases: releases, totalScripts: scripts,
+		totalCommits: sh.commits, totalReleases: sh.releases, totalScripts: sh.scripts, sh: sh,
 		clock: 1577836800, // 2020-01-01
 		body:  map[string]string{},
 	}
@@ -130,6 +174,9 @@ func newGen(w io.Writer, commits, releases, scripts int, seed uint64) *gen {
 // srcPath picks an application file: most commits touch code outside the
 // migrations folder, in several top-level folders, as real ones do.
 func (g *gen) srcPath() string {
+	if len(g.files) > 0 {
+		return g.files[g.rnd.IntN(len(g.files))]
+	}
 	n := g.rnd.IntN(100)
 	f := g.rnd.IntN(12)
 	switch {
@@ -168,11 +215,11 @@ func (g *gen) newScript() []change {
 	var p string
 	switch i % 3 {
 	case 0:
-		p = fmt.Sprintf("%s/%s.migration.ts", migDir, name)
+		p = fmt.Sprintf("%s/%s.migration.ts", g.sh.migDir, name)
 	case 1:
-		p = fmt.Sprintf("%s/%s/%s.migration.ts", migDir, name, name)
+		p = fmt.Sprintf("%s/%s/%s.migration.ts", g.sh.migDir, name, name)
 	default:
-		p = fmt.Sprintf("%s/%s-migration.ts", migDir, name)
+		p = fmt.Sprintf("%s/%s-migration.ts", g.sh.migDir, name)
 	}
 	var body strings.Builder
 	fmt.Fprintf(&body, "// migration %d\nimport { db } from '../db';\n\nexport async function run() {\n", i)
@@ -254,10 +301,10 @@ func (g *gen) mainCommit(scriptDue bool) {
 		// Rename with unchanged content into an archive folder.
 		i := g.rnd.IntN(len(g.scripts))
 		p := g.scripts[i]
-		if strings.HasPrefix(p, migDir+"/archive/") {
+		if strings.HasPrefix(p, g.sh.migDir+"/archive/") {
 			break
 		}
-		np := migDir + "/archive/" + strings.TrimPrefix(p, migDir+"/")
+		np := g.sh.migDir + "/archive/" + strings.TrimPrefix(p, g.sh.migDir+"/")
 		g.scripts[i], g.body[np] = np, g.body[p]
 		chs = append(chs, change{p, ""}, change{np, g.body[p]})
 	case len(g.scripts) > 10 && g.rnd.IntN(1500) == 0:
@@ -276,7 +323,15 @@ func (g *gen) history() error {
 	maintEvery := max(1, mainReleases/max(1, maintReleases/2)) // two patch releases per line
 	perCycle := g.totalCommits / mainReleases
 	scriptsLeft := g.totalScripts
-	g.main = g.commit("main", 0, 0, "initial", []change{{"README.md", "app\n"}})
+	initial := []change{{"README.md", "app\n"}}
+	for i := range g.sh.files {
+		// Deep and wide: 12 apps and packages, folders four levels down.
+		p := fmt.Sprintf("%s/%s/src/area%02d/part%02d/file%04d.ts",
+			[]string{"apps", "packages", "libs"}[i%3], fmt.Sprintf("unit%02d", i%12), i/12%25, i/300%20, i)
+		g.files = append(g.files, p)
+		initial = append(initial, change{p, g.srcContent(p)})
+	}
+	g.main = g.commit("main", 0, 0, "initial", initial)
 
 	for cycle := 0; cycle < mainReleases; cycle++ {
 		target := (cycle + 1) * perCycle
@@ -327,6 +382,14 @@ func (g *gen) history() error {
 	}
 	// A stray pre-release tag on an early commit (skipped by default).
 	g.tag("v0.0.1-stray", 1, false)
+	// Branches and pull-request refs, as a clone of a busy project has.
+	for i := range g.sh.refs {
+		ref := fmt.Sprintf("refs/pull/%d/head", i+1)
+		if i%4 == 0 {
+			ref = fmt.Sprintf("refs/heads/topic-%d", i)
+		}
+		fmt.Fprintf(g.w, "reset %s\nfrom :%d\n\n", ref, 1+g.rnd.IntN(g.mark))
+	}
 	fmt.Fprintf(g.w, "done\n")
 	return g.w.Flush()
 }

@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
@@ -28,6 +30,10 @@ type BuildOptions struct {
 	TagsSet, PrefixSet      bool
 	Prereleases             bool
 	PrereleasesSet          bool
+
+	// Include replaces the map's include globs; Exclude adds to its
+	// exclude globs (the defaults when it has none). Both are saved.
+	Include, Exclude []string
 
 	// By is "ancestry" or "date".
 	By string
@@ -89,6 +95,8 @@ left alone.`,
 	fl.StringVar(&opts.Tags, "tags", "", "glob of release tag names, such as 'v*' (default: the map's tags.match, else every tag)")
 	fl.StringVar(&opts.Prefix, "prefix", "", "tag prefix stripped before semver parsing, such as 'api@' (default: the map's tags.prefix)")
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "folder for URL clones and the history cache (default: the user's cache folder/relmig)")
+	fl.StringArrayVar(&opts.Include, "include", nil, "glob of scripts, relative to --dir (repeat; replaces the map's include, whose default is script extensions)")
+	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "glob of files that are not scripts, relative to --dir (repeat; added to the map's exclude, whose default leaves out tests, dotfiles, configuration and down migrations)")
 	fl.BoolVar(&opts.Verbose, "verbose", false, "also list skipped tags, ignored scripts and scripts added more than once")
 	return cmd
 }
@@ -111,7 +119,8 @@ func runBuild(ctx context.Context, opts *BuildOptions) error {
 	scan, err := gitscan.Scan(ctx, scanOpts)
 	if err != nil {
 		if errors.Is(err, gitscan.ErrNotRepository) || errors.Is(err, gitscan.ErrIncompleteHistory) ||
-			errors.Is(err, gitscan.ErrInvalidOptions) || errors.Is(err, gitscan.ErrRefNotFound) {
+			errors.Is(err, gitscan.ErrInvalidOptions) || errors.Is(err, gitscan.ErrRefNotFound) ||
+			errors.Is(err, gitscan.ErrEmpty) {
 			return cmdutil.BadInput(err)
 		}
 		return fmt.Errorf("read git history of %s: %w", scanOpts.Repo, err)
@@ -197,6 +206,23 @@ func (opts *BuildOptions) settings(m *releasemap.Map, file string, exists bool) 
 	if opts.PrereleasesSet {
 		m.Tags.Prereleases = opts.Prereleases
 	}
+	for _, g := range append(append([]string(nil), opts.Include...), opts.Exclude...) {
+		if !doublestar.ValidatePattern(g) {
+			return gitscan.Options{}, cmdutil.Usagef("--include/--exclude %q is not a valid glob", g)
+		}
+	}
+	if len(opts.Include) > 0 {
+		m.Include = append([]string(nil), opts.Include...)
+	}
+	if len(opts.Exclude) > 0 {
+		_, exclude := m.ScriptGlobs()
+		for _, g := range opts.Exclude {
+			if !slices.Contains(exclude, g) {
+				exclude = append(exclude, g)
+			}
+		}
+		m.Exclude = exclude
+	}
 	cache := opts.CacheDir
 	if cache == "" {
 		dir, err := os.UserCacheDir()
@@ -205,6 +231,12 @@ func (opts *BuildOptions) settings(m *releasemap.Map, file string, exists bool) 
 		}
 		cache = filepath.Join(dir, "relmig")
 	}
+	// The map's own selection, as map check applies it; never the map
+	// file itself, when it lives in the folder.
+	include, exclude := m.ScriptGlobs()
+	if self := mapInFolder(file, repo, m.Dir); self != "" {
+		exclude = append(append([]string(nil), exclude...), escapeGlob(self))
+	}
 	return gitscan.Options{
 		Repo:        repo,
 		CacheDir:    cache,
@@ -212,17 +244,39 @@ func (opts *BuildOptions) settings(m *releasemap.Map, file string, exists bool) 
 		TagMatch:    m.Tags.Match,
 		TagPrefix:   m.Tags.Prefix,
 		Prereleases: m.Tags.Prereleases,
-		// An empty list in the map means the default, as for map check.
-		Include: nilIfEmpty(m.Include),
-		Exclude: nilIfEmpty(m.Exclude),
+		Include:     include,
+		Exclude:     exclude,
 	}, nil
 }
 
-func nilIfEmpty(s []string) []string {
-	if len(s) == 0 {
-		return nil
+// mapInFolder returns the map file's path relative to the migrations
+// folder of a local repository, or "" when it lies elsewhere.
+func mapInFolder(file, repo, dir string) string {
+	if isURL(repo) {
+		return ""
 	}
-	return s
+	absFile, err := filepath.Abs(file)
+	if err != nil {
+		return ""
+	}
+	folder := filepath.Join(repositoryRoot(repo), filepath.FromSlash(dir))
+	rel, err := filepath.Rel(folder, absFile)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// escapeGlob quotes a path's glob metacharacters.
+func escapeGlob(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[]{}\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // checkBuilt validates the built map as `map check` would (without the

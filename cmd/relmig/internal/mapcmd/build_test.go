@@ -17,6 +17,7 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/cmd/relmig/internal/mapcmd"
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/releasemap/derive"
 )
 
 // buildJSON runs map build --output json and decodes the document.
@@ -173,9 +174,11 @@ func TestMapBuildWriteCheckBetween(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The map names the repository relative to itself: its own folder.
-	if !strings.HasPrefix(string(written), "relmig: 1\ndir: apps/api/migrations\nreleases:\n") {
-		t.Errorf("map head:\n%.120s", written)
+	// The map names the repository relative to itself: its own folder;
+	// its runner, inferred from the .ts scripts, is marked for review.
+	head := "relmig: 1\ndir: apps/api/migrations\norder: name\n# " + derive.RunnerReviewNote + "\nrunner:\n  command: npx ts-node --transpile-only {path}\nreleases:\n"
+	if !strings.HasPrefix(string(written), head) {
+		t.Errorf("map head:\n%.400s\nwant\n%s", written, head)
 	}
 	if code, _, stderr := relmig(t, "map", "check", "--map", mapFile); code != cmdutil.ExitOK {
 		t.Fatalf("map check: exit %d\n%s", code, stderr)
@@ -229,7 +232,8 @@ func TestMapBuildOptions(t *testing.T) {
 	t.Run("prefixed tags", func(t *testing.T) {
 		res, _ := buildJSON(t, common("--tags", "api@*", "--prefix", "api@")...)
 		want := []string{
-			"api@1.4.0 <>: 002-users.migration.ts, 005-feature.migration.ts, 003-backport.migration.ts",
+			// The fixture's names carry numbers: order: name is detected.
+			"api@1.4.0 <>: 002-users.migration.ts, 003-backport.migration.ts, 005-feature.migration.ts",
 			"api@v1.5.0 <api@1.4.0>: 006-unreleased.migration.ts",
 			"unreleased: ",
 		}
@@ -264,7 +268,7 @@ func TestMapBuildRefuses(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"shallow clone", []string{"--repo", shallow, "--dir", migDir, "--write"}, "history is incomplete: fetch full history with tags (the repository is a shallow clone"},
+		{"shallow clone", []string{"--repo", shallow, "--dir", migDir, "--write"}, "is a shallow clone (1 boundary commits): complete it with `git -C " + shallow + " fetch --unshallow --tags`"},
 		{"not a repository", []string{"--repo", notRepo, "--dir", migDir, "--write"}, "not a git repository"},
 		{"bad --by", []string{"--repo", r.Dir, "--dir", migDir, "--by", "vibes"}, `--by "vibes": want ancestry or date`},
 		{"no map and no --dir", []string{"--repo", r.Dir}, "no release map at " + mapFile + ": pass --dir"},

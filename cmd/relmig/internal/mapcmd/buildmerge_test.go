@@ -23,6 +23,7 @@ dir: apps/api/migrations
 tags: { match: "v*", prefix: "v" }
 include: ["**/*.ts"]
 exclude: ["**/*.spec.*", "**/*.d.ts"]
+order: added
 runner:
   # Plain node, from the release's checkout.
   command: "node {path}"

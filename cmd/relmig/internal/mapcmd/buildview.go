@@ -18,7 +18,9 @@ type BuildResult struct {
 	File    string `json:"file"`
 	Written bool   `json:"written"`
 	// By is the assignment the map uses: ancestry or date.
-	By            string             `json:"by"`
+	By string `json:"by"`
+	// Order is the order inside a release: name or added.
+	Order         string             `json:"order"`
 	Releases      []BuildReleaseJSON `json:"releases"`
 	Unreleased    []BuildMigration   `json:"unreleased"`
 	Removed       []RemovedJSON      `json:"removed"`
@@ -28,6 +30,12 @@ type BuildResult struct {
 	// whose derived fields changed.
 	New     []string `json:"new"`
 	Changed []string `json:"changed"`
+	// FormerDirs are the folders history moved the migrations folder
+	// from, most recent first; their scripts keep ids and releases.
+	FormerDirs []string `json:"former_dirs"`
+	// Deselected are ids that left the map because the include and
+	// exclude globs no longer select them.
+	Deselected []string `json:"deselected"`
 	// SkippedTags and Ignored are listed with --verbose only.
 	SkippedTags []SkippedTagJSON `json:"skipped_tags,omitempty"`
 	Ignored     []string         `json:"ignored,omitempty"`
@@ -62,6 +70,8 @@ type AddJSON struct {
 	OnDefaultBranch bool   `json:"on_default_branch"`
 	Merge           bool   `json:"merge,omitempty"`
 	RenamedFrom     string `json:"renamed_from,omitempty"`
+	// MovedFrom is the former folder when this commit moved the folder.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 // RemovedJSON is a migration a later release deleted.
@@ -76,6 +86,9 @@ type DisagreementJSON struct {
 	ID         string `json:"id"`
 	ByAncestry string `json:"by_ancestry"`
 	ByDate     string `json:"by_date"`
+	// Note names a release the date assignment passed over because it is
+	// on another line of history.
+	Note string `json:"note,omitempty"`
 }
 
 // WarningJSON is something a reviewer must look at.
@@ -94,10 +107,11 @@ type SkippedTagJSON struct {
 // NewBuildResult renders a build: the map m, its report and the scan.
 func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Report, scan *gitscan.Result, verbose bool) BuildResult {
 	res := BuildResult{
-		File: file, Written: written, By: string(rep.By),
+		File: file, Written: written, By: string(rep.By), Order: rep.Order,
 		Releases: []BuildReleaseJSON{}, Unreleased: []BuildMigration{}, Removed: []RemovedJSON{},
 		Disagreements: []DisagreementJSON{}, Warnings: []WarningJSON{},
-		New: nonNil(rep.New), Changed: nonNil(rep.Changed),
+		New: nonNil(rep.New), Changed: nonNil(rep.Changed), Deselected: nonNil(rep.Deselected),
+		FormerDirs: nonNil(scan.FormerDirs),
 	}
 	scripts := make(map[string]*derive.Script, len(rep.Scripts))
 	for i := range rep.Scripts {
@@ -109,7 +123,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 			b.ByAncestry, b.ByDate = s.ByAncestry, s.ByDate
 			for _, a := range s.Adds {
 				b.Adds = append(b.Adds, AddJSON{Commit: a.Commit, Date: a.Date.UTC().Format(time.RFC3339), Path: a.Path,
-					OnDefaultBranch: a.OnDefaultBranch, Merge: a.Merge, RenamedFrom: a.RenamedFrom})
+					OnDefaultBranch: a.OnDefaultBranch, Merge: a.Merge, RenamedFrom: a.RenamedFrom, MovedFrom: a.MovedFrom})
 			}
 		}
 		return b
@@ -129,7 +143,7 @@ func NewBuildResult(file string, written bool, m *releasemap.Map, rep *derive.Re
 		res.Removed = append(res.Removed, RemovedJSON{ID: r.ID, RemovedIn: r.RemovedIn})
 	}
 	for _, d := range rep.Disagreements {
-		res.Disagreements = append(res.Disagreements, DisagreementJSON{ID: d.ID, ByAncestry: d.ByAncestry, ByDate: d.ByDate})
+		res.Disagreements = append(res.Disagreements, DisagreementJSON{ID: d.ID, ByAncestry: d.ByAncestry, ByDate: d.ByDate, Note: d.Note})
 	}
 	for _, w := range rep.Warnings {
 		res.Warnings = append(res.Warnings, WarningJSON{ID: w.ID, Release: w.Release, Message: w.Message})
@@ -168,7 +182,30 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 		head, cmdutil.Plural(len(res.Releases), "release"), cmdutil.Plural(migrations, "migration"),
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
-		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s)\n", d.ID, d.ByAncestry, d.ByDate, res.By)
+		note := ""
+		if d.Note != "" {
+			note = "; by date on its own line: " + d.Note
+		}
+		fmt.Fprintf(&b, "disagreement: %s: %s by ancestry, %s by date (the map uses %s%s)\n", d.ID, d.ByAncestry, d.ByDate, res.By, note)
+	}
+	for _, d := range res.FormerDirs {
+		fmt.Fprintf(&b, "moved: the folder was %s before; its scripts keep their ids and releases\n", d)
+	}
+	if rep.OrderDetected {
+		why := "file names carry no order"
+		if rep.Order == releasemap.OrderName {
+			why = "file names carry a number or timestamp"
+		}
+		fmt.Fprintf(&b, "order: %s inside each release (detected: %s; set order in the map to change it)\n", rep.Order, why)
+	}
+	if rep.Runner != "" {
+		fmt.Fprintf(&b, "inferred %s: review it before the first up --apply (the map marks it)\n", rep.Runner)
+	}
+	if rep.NoRunner != "" {
+		fmt.Fprintf(&b, "warning: no runner command: none can be inferred for %s; set runner.command (map check refuses a map without one)\n", rep.NoRunner)
+	}
+	for _, id := range res.Deselected {
+		fmt.Fprintf(&b, "left the map: %s: include/exclude no longer select it (a database that ran it keeps its record)\n", id)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

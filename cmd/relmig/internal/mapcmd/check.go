@@ -1,6 +1,7 @@
 package mapcmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/releasemap"
+	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner/process"
 )
 
@@ -25,7 +27,8 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(*CheckOptions) error) *cobra.Comm
 		Use:   "check",
 		Short: "Validate the release map and report every problem with its line",
 		Long: `Validate everything a run would trip on and report all problems at once, each as
-file:line: message. Exits 0 when the map is sound, 2 otherwise.`,
+file:line: message. Exits 0 when the map is sound, 2 otherwise. In a bare
+repository the migrations folder is read from the default branch's tree.`,
 		Example: `  relmig map check
   relmig map check --map deploy/releasemap.yaml --output json`,
 		Args: cmdutil.NoArgs,
@@ -33,7 +36,7 @@ file:line: message. Exits 0 when the map is sound, 2 otherwise.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runCheck(opts)
+			return runCheck(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.NoFiles, "no-files", false, "skip the checks against the repository on disk (missing and unnamed scripts)")
@@ -47,15 +50,44 @@ type CheckResult struct {
 	Releases   int                  `json:"releases"`
 	Migrations int                  `json:"migrations"`
 	Problems   []releasemap.Problem `json:"problems"`
+	// Warnings do not make the map invalid: identical content under two
+	// paths in one release.
+	Warnings []releasemap.Problem `json:"warnings"`
 }
 
-func runCheck(opts *CheckOptions) error {
+// bareFolder returns the migrations folder read from git when the map's
+// repository is a bare one (it has no work tree to read); nil otherwise.
+func bareFolder(ctx context.Context, file string) (*gitscan.TreeFolder, error) {
+	m, err := releasemap.Load(file)
+	if err != nil || isURL(m.Repo) || !isBare(m.RepoRoot()) {
+		return nil, nil // problems are reported by the check itself
+	}
+	folder, err := gitscan.OpenFolder(ctx, m.RepoRoot(), m.Dir, "")
+	if err != nil {
+		return nil, fmt.Errorf("read the migrations folder from %s: %w", m.RepoRoot(), err)
+	}
+	return folder, nil
+}
+
+func runCheck(ctx context.Context, opts *CheckOptions) error {
 	f := opts.F
 	file := f.MapFile()
-	res := CheckResult{File: file, Problems: []releasemap.Problem{}}
-	m, err := releasemap.Load(file)
-	if err == nil {
-		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}})
+	res := CheckResult{File: file, Problems: []releasemap.Problem{}, Warnings: []releasemap.Problem{}}
+	vopts := releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}, Runnable: true}
+	if vopts.Files {
+		folder, err := bareFolder(ctx, file)
+		if err != nil {
+			return cmdutil.BadInput(err)
+		}
+		if folder != nil {
+			vopts.Folder = folder
+		}
+	}
+	m, err := releasemap.CheckFile(file, vopts)
+	if m != nil {
+		for _, d := range m.Duplicates() {
+			res.Warnings = append(res.Warnings, d.Problem())
+		}
 		res.Releases = len(m.Releases)
 		res.Migrations = len(m.Unreleased)
 		for _, r := range m.Releases {
@@ -70,6 +102,9 @@ func runCheck(opts *CheckOptions) error {
 		return cmdutil.BadInput(err) // unreadable file
 	}
 	res.Valid = len(res.Problems) == 0
+	for _, w := range res.Warnings {
+		fmt.Fprintln(f.IO.ErrOut, w.String())
+	}
 	if f.JSON() {
 		if err := cmdutil.WriteJSON(f.IO.Out, res); err != nil {
 			return err

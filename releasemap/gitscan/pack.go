@@ -1,0 +1,561 @@
+package gitscan
+
+import (
+	"bytes"
+	"compress/zlib"
+	"container/list"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// A scan reads tens of thousands of commits and root trees. go-git's pack
+// reader resolves each through generic object types, a hash-keyed LRU and
+// an offset→hash map of the whole pack built on first use; this reader
+// does only what a scan needs: find an object in the pack indexes, inflate
+// it, apply its delta chain with a small cache of delta bases (as git's
+// delta_base_cache does). Objects it cannot find (loose objects, other
+// object stores) are read through go-git.
+
+// Pack object types, as the pack format numbers them.
+const (
+	packCommit   = 1
+	packTree     = 2
+	packBlob     = 3
+	packTag      = 4
+	packOfsDelta = 6
+	packRefDelta = 7
+)
+
+// maxObjectSize bounds the objects this reader inflates into memory (a
+// corrupt header must not allocate what it claims).
+const maxObjectSize = 1 << 30
+
+// deltaBaseCacheSize bounds the delta bases kept in memory.
+const deltaBaseCacheSize = 24 << 20
+
+// packIndex is one pack's .idx (version 2), read whole, and its .pack.
+type packIndex struct {
+	fanout  [256]uint32
+	names   []byte // 20 bytes per object, sorted
+	offsets []byte // 4 bytes per object
+	large   []byte // 8 bytes per large offset
+	pack    io.ReaderAt
+	closer  io.Closer
+}
+
+// packSet is every pack of a repository; read-only once opened, so the
+// readers of several goroutines share it.
+type packSet struct {
+	packs []*packIndex
+}
+
+// openPacks reads the indexes of the packs under objects/pack. A pack it
+// cannot read is skipped: go-git reads its objects instead.
+func openPacks(fs billy.Filesystem) *packSet {
+	ps := &packSet{}
+	entries, err := fs.ReadDir("objects/pack")
+	if err != nil {
+		return ps
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".idx") {
+			continue
+		}
+		idx, err := readPackIndex(fs, path.Join("objects/pack", name))
+		if err != nil {
+			continue
+		}
+		f, err := fs.Open(path.Join("objects/pack", strings.TrimSuffix(name, ".idx")+".pack"))
+		if err != nil {
+			continue
+		}
+		idx.pack, idx.closer = f, f
+		ps.packs = append(ps.packs, idx)
+	}
+	return ps
+}
+
+// Close closes the pack files.
+func (ps *packSet) Close() error {
+	var errs []error
+	for _, p := range ps.packs {
+		errs = append(errs, p.closer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func readPackIndex(fs billy.Filesystem, name string) (*packIndex, error) {
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) < 8+256*4 || !bytes.Equal(data[:4], []byte{0xff, 't', 'O', 'c'}) || binary.BigEndian.Uint32(data[4:8]) != 2 {
+		return nil, fmt.Errorf("%s: not a version 2 pack index", name)
+	}
+	idx := &packIndex{}
+	for i := range idx.fanout {
+		idx.fanout[i] = binary.BigEndian.Uint32(data[8+4*i:])
+	}
+	n := int(idx.fanout[255])
+	pos := 8 + 256*4
+	if len(data) < pos+n*(20+4+4) {
+		return nil, fmt.Errorf("%s: truncated", name)
+	}
+	idx.names = data[pos : pos+20*n]
+	pos += 20 * n
+	pos += 4 * n // CRCs
+	idx.offsets = data[pos : pos+4*n]
+	pos += 4 * n
+	idx.large = data[pos:]
+	return idx, nil
+}
+
+// find returns the object's offset in this pack.
+func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
+	lo := 0
+	if h[0] > 0 {
+		lo = int(p.fanout[h[0]-1])
+	}
+	hi := int(p.fanout[h[0]])
+	// Binary search on the first 8 bytes as a number, the rest only on a
+	// tie: a walk looks up every commit and tree it reads.
+	key := binary.BigEndian.Uint64(h[:8])
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		name := p.names[mid*20 : mid*20+20]
+		v := binary.BigEndian.Uint64(name[:8])
+		if v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0 {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	i := lo
+	if i >= int(p.fanout[h[0]]) || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
+		return 0, false
+	}
+	off := binary.BigEndian.Uint32(p.offsets[i*4:])
+	if off&0x80000000 == 0 {
+		return int64(off), true
+	}
+	k := int(off&0x7fffffff) * 8
+	if k+8 > len(p.large) {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(p.large[k:])), true
+}
+
+// packReader reads objects from a packSet for one goroutine: it owns the
+// inflater, the read buffer and the delta base cache.
+type packReader struct {
+	set *packSet
+	zr  io.ReadCloser
+	// Windows of the pack read with one pread each, most recent first:
+	// a walk reads neighbouring objects (git packs commits, then trees,
+	// by recency), so most objects come from a window already read.
+	wins [packWindows]packWindow
+	src  windowReader
+
+	cache     map[baseKey]*list.Element
+	lru       list.List
+	cacheSize int
+}
+
+type baseKey struct {
+	pack *packIndex
+	off  int64
+}
+
+type baseEntry struct {
+	key  baseKey
+	typ  int
+	data []byte
+}
+
+func newPackReader(set *packSet) *packReader {
+	return &packReader{set: set, cache: map[baseKey]*list.Element{}}
+}
+
+// read returns the object's type and content; ok is false when no pack
+// has it. With head, a commit may come back cut after its committer line.
+func (pr *packReader) read(h plumbing.Hash, head bool) (plumbing.ObjectType, []byte, bool, error) {
+	for _, p := range pr.set.packs {
+		if off, ok := p.find(h); ok {
+			typ, data, err := pr.object(p, off, 0, head)
+			if err != nil {
+				return 0, nil, false, fmt.Errorf("read %s from pack: %w", h, err)
+			}
+			return objectType(typ), data, true, nil
+		}
+	}
+	return 0, nil, false, nil
+}
+
+func objectType(t int) plumbing.ObjectType {
+	switch t {
+	case packCommit:
+		return plumbing.CommitObject
+	case packTree:
+		return plumbing.TreeObject
+	case packBlob:
+		return plumbing.BlobObject
+	case packTag:
+		return plumbing.TagObject
+	}
+	return plumbing.InvalidObject
+}
+
+// maxDeltaDepth bounds delta chains (git's default is 50; packs made with
+// --depth go up to 4095).
+const maxDeltaDepth = 10000
+
+// at reads the object at off of pack p, resolving deltas.
+func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error) {
+	return pr.object(p, off, depth, false)
+}
+
+// object reads the object at off of pack p, resolving deltas. With head,
+// an undeltified commit is inflated only up to its committer line (all a
+// walk needs: tree, parents, committer time), which skips signatures and
+// messages.
+func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int, []byte, error) {
+	key := baseKey{p, off}
+	if el, ok := pr.cache[key]; ok {
+		pr.lru.MoveToFront(el)
+		e := el.Value.(*baseEntry)
+		return e.typ, e.data, nil
+	}
+	if depth > maxDeltaDepth {
+		return 0, nil, errors.New("delta chain too long")
+	}
+	src := pr.window(p, off)
+	c, err := src.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	typ := int(c>>4) & 7
+	size := int64(c & 0x0f)
+	for shift := 4; c&0x80 != 0; shift += 7 {
+		if c, err = src.ReadByte(); err != nil {
+			return 0, nil, err
+		}
+		size |= int64(c&0x7f) << shift
+	}
+	var baseOff int64
+	var baseHash plumbing.Hash
+	switch typ {
+	case packOfsDelta:
+		if c, err = src.ReadByte(); err != nil {
+			return 0, nil, err
+		}
+		rel := int64(c & 0x7f)
+		for c&0x80 != 0 {
+			if c, err = src.ReadByte(); err != nil {
+				return 0, nil, err
+			}
+			rel = (rel+1)<<7 | int64(c&0x7f)
+		}
+		baseOff = off - rel
+	case packRefDelta:
+		if _, err := io.ReadFull(src, baseHash[:]); err != nil {
+			return 0, nil, err
+		}
+	case packCommit, packTree, packBlob, packTag:
+	default:
+		return 0, nil, fmt.Errorf("object at %d: unknown type %d", off, typ)
+	}
+	if size < 0 || size > maxObjectSize {
+		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
+	}
+	var data []byte
+	if head && typ == packCommit {
+		data, err = pr.inflateHead(src, size)
+	} else {
+		data, err = pr.inflate(src, size)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
+	}
+	if typ != packOfsDelta && typ != packRefDelta {
+		return typ, data, nil
+	}
+	var baseTyp int
+	var base []byte
+	if typ == packOfsDelta {
+		baseTyp, base, err = pr.at(p, baseOff, depth+1)
+	} else {
+		bo, ok := p.find(baseHash)
+		if !ok {
+			return 0, nil, fmt.Errorf("delta base %s not in its pack", baseHash)
+		}
+		baseOff = bo
+		baseTyp, base, err = pr.at(p, bo, depth+1)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	pr.remember(baseKey{p, baseOff}, baseTyp, base)
+	out, err := applyDelta(base, data)
+	if err != nil {
+		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
+	}
+	return baseTyp, out, nil
+}
+
+// Pack windows: packWindows of packWindowSize bytes each.
+const (
+	packWindows    = 32
+	packWindowSize = 32 << 10
+)
+
+// packWindow is a stretch of a pack file in memory.
+type packWindow struct {
+	pack *packIndex
+	off  int64
+	data []byte
+}
+
+// window returns a reader positioned at off of pack p, from a window that
+// holds off, or a new one read there.
+func (pr *packReader) window(p *packIndex, off int64) *windowReader {
+	for i := range pr.wins {
+		w := &pr.wins[i]
+		if w.pack == p && off >= w.off && off < w.off+int64(len(w.data)) {
+			if i > 0 {
+				cur := *w
+				copy(pr.wins[1:i+1], pr.wins[:i])
+				pr.wins[0] = cur
+			}
+			pr.src = windowReader{pack: p, pos: off, win: &pr.wins[0]}
+			return &pr.src
+		}
+	}
+	last := pr.wins[packWindows-1].data
+	copy(pr.wins[1:], pr.wins[:packWindows-1])
+	if cap(last) < packWindowSize {
+		last = make([]byte, packWindowSize)
+	}
+	n, _ := p.pack.ReadAt(last[:packWindowSize], off)
+	pr.wins[0] = packWindow{pack: p, off: off, data: last[:n]}
+	pr.src = windowReader{pack: p, pos: off, win: &pr.wins[0]}
+	return &pr.src
+}
+
+// windowReader reads a pack from a position: from its window while it
+// lasts, then with ReadAt (an object larger than what is left of it).
+type windowReader struct {
+	pack    *packIndex
+	pos     int64
+	win     *packWindow
+	spill   []byte
+	spilled int
+}
+
+// ReadByte implements io.ByteReader, which flate uses directly.
+func (r *windowReader) ReadByte() (byte, error) {
+	if w := r.win; r.pos >= w.off && r.pos < w.off+int64(len(w.data)) {
+		c := w.data[r.pos-w.off]
+		r.pos++
+		return c, nil
+	}
+	var b [1]byte
+	if _, err := r.Read(b[:]); err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+// Read implements io.Reader.
+func (r *windowReader) Read(b []byte) (int, error) {
+	if w := r.win; w != nil && r.pos >= w.off && r.pos < w.off+int64(len(w.data)) {
+		n := copy(b, w.data[r.pos-w.off:])
+		r.pos += int64(n)
+		return n, nil
+	}
+	if r.spilled < len(r.spill) {
+		n := copy(b, r.spill[r.spilled:])
+		r.spilled += n
+		r.pos += int64(n)
+		return n, nil
+	}
+	if cap(r.spill) < 64<<10 {
+		r.spill = make([]byte, 64<<10)
+	}
+	n, err := r.pack.pack.ReadAt(r.spill[:cap(r.spill)], r.pos)
+	r.spill, r.spilled = r.spill[:n], 0
+	if n == 0 {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, err
+	}
+	return r.Read(b)
+}
+
+// byteReader is what flate reads without buffering it again.
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// inflate reads size bytes of zlib data from src.
+func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
+	if err := pr.reset(src); err != nil {
+		return nil, err
+	}
+	out := make([]byte, size)
+	if _, err := io.ReadFull(pr.zr, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// inflateHead inflates a commit up to the end of its committer line (or
+// whole, when it is short or has none).
+func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
+	if err := pr.reset(src); err != nil {
+		return nil, err
+	}
+	out := make([]byte, size)
+	n := 0
+	for n < len(out) {
+		m, err := pr.zr.Read(out[n:min(len(out), n+256)])
+		n += m
+		if i := bytes.Index(out[:n], []byte("\ncommitter ")); i >= 0 {
+			if j := bytes.IndexByte(out[i+1:n], '\n'); j >= 0 {
+				return out[:i+1+j+1], nil
+			}
+		}
+		if err == io.EOF && n == len(out) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reset points the inflater at src.
+func (pr *packReader) reset(src byteReader) error {
+	if pr.zr == nil {
+		zr, err := zlib.NewReader(src)
+		if err != nil {
+			return err
+		}
+		pr.zr = zr
+		return nil
+	}
+	return pr.zr.(zlib.Resetter).Reset(src, nil)
+}
+
+// remember keeps a delta base, evicting the least recently used ones
+// beyond deltaBaseCacheSize.
+func (pr *packReader) remember(key baseKey, typ int, data []byte) {
+	if _, ok := pr.cache[key]; ok || len(data) > deltaBaseCacheSize/4 {
+		return
+	}
+	pr.cache[key] = pr.lru.PushFront(&baseEntry{key: key, typ: typ, data: data})
+	pr.cacheSize += len(data)
+	for pr.cacheSize > deltaBaseCacheSize {
+		el := pr.lru.Back()
+		e := el.Value.(*baseEntry)
+		pr.lru.Remove(el)
+		delete(pr.cache, e.key)
+		pr.cacheSize -= len(e.data)
+	}
+}
+
+// applyDelta applies a git delta to base.
+func applyDelta(base, delta []byte) ([]byte, error) {
+	varint := func() (int, error) {
+		v, shift := 0, 0
+		for {
+			if len(delta) == 0 {
+				return 0, errors.New("truncated delta")
+			}
+			c := delta[0]
+			delta = delta[1:]
+			if shift > 56 {
+				return 0, errors.New("delta size overflows")
+			}
+			v |= int(c&0x7f) << shift
+			shift += 7
+			if c&0x80 == 0 {
+				return v, nil
+			}
+		}
+	}
+	srcSize, err := varint()
+	if err != nil {
+		return nil, err
+	}
+	if srcSize != len(base) {
+		return nil, errors.New("delta base size mismatch")
+	}
+	dstSize, err := varint()
+	if err != nil {
+		return nil, err
+	}
+	// The declared size is only trusted once the result has it: a corrupt
+	// delta must not allocate what it claims.
+	out := make([]byte, 0, min(dstSize, len(base)+len(delta)))
+	for len(delta) > 0 {
+		op := delta[0]
+		delta = delta[1:]
+		if op&0x80 != 0 {
+			var off, n int
+			for i := 0; i < 4; i++ {
+				if op&(1<<i) != 0 {
+					if len(delta) == 0 {
+						return nil, errors.New("truncated delta copy")
+					}
+					off |= int(delta[0]) << (8 * i)
+					delta = delta[1:]
+				}
+			}
+			for i := 0; i < 3; i++ {
+				if op&(0x10<<i) != 0 {
+					if len(delta) == 0 {
+						return nil, errors.New("truncated delta copy")
+					}
+					n |= int(delta[0]) << (8 * i)
+					delta = delta[1:]
+				}
+			}
+			if n == 0 {
+				n = 0x10000
+			}
+			if off+n > len(base) || off < 0 {
+				return nil, errors.New("delta copy out of range")
+			}
+			out = append(out, base[off:off+n]...)
+		} else if op != 0 {
+			n := int(op)
+			if n > len(delta) {
+				return nil, errors.New("truncated delta insert")
+			}
+			out = append(out, delta[:n]...)
+			delta = delta[n:]
+		} else {
+			return nil, errors.New("delta opcode 0")
+		}
+	}
+	if len(out) != dstSize {
+		return nil, errors.New("delta result size mismatch")
+	}
+	return out, nil
+}
