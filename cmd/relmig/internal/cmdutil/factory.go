@@ -50,7 +50,19 @@ func (f *Factory) MapFile() string {
 // LoadMap loads the map and checks it as far as planning needs; map
 // problems exit with code 2.
 func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
-	m, s, err := releasemap.Open(f.MapFile(), releasemap.ValidateOptions{Templates: process.Checker{}})
+	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}})
+}
+
+// LoadRunnableMap is LoadMap for commands that run scripts (up, its dry
+// run included): it also refuses what only running needs, such as a
+// migration without a command, so that it is never found out during
+// --apply.
+func (f *Factory) LoadRunnableMap() (*releasemap.Map, *releasemap.Sequence, error) {
+	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}, Runnable: true})
+}
+
+func (f *Factory) openMap(opts releasemap.ValidateOptions) (*releasemap.Map, *releasemap.Sequence, error) {
+	m, s, err := releasemap.Open(f.MapFile(), opts)
 	if err != nil {
 		return nil, nil, BadInput(err)
 	}

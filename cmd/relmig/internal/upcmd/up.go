@@ -96,7 +96,7 @@ running script, records it as interrupted and releases the lock.`,
 
 func run(ctx context.Context, opts *Options) error {
 	f := opts.F
-	m, seq, err := f.LoadMap()
+	m, seq, err := f.LoadRunnableMap()
 	if err != nil {
 		return err
 	}
