@@ -293,6 +293,12 @@ func (ls *Lease) expire(ctx context.Context) error {
 	return nil
 }
 
+// Abandon stops renewing the lease without releasing it, as a holder that
+// died would: the lease expires and the next taker takes it over and marks
+// this run's running attempts interrupted. The lock's test suite uses it
+// to play a holder's death.
+func (ls *Lease) Abandon() { ls.finish() }
+
 // finish stops the heartbeat once; it reports whether this call did.
 func (ls *Lease) finish() bool {
 	ls.mu.Lock()
