@@ -29,6 +29,8 @@ type ValidateOptions struct {
 	// Templates, when set, validates commands and templated strings; the
 	// runner owns the template language.
 	Templates TemplateChecker
+	// Toolchain, when set, validates node and package_manager overrides.
+	Toolchain ToolchainChecker
 }
 
 // TemplateChecker validates the map's templates. Command checks a command
@@ -98,6 +100,7 @@ func (v *validator) top() {
 	}
 	runnerLines := m.runnerLines
 	v.runner(func(key string) int { return lineOr(runnerLines[key], m.lines["runner"]) }, "runner.", m.Runner)
+	v.topRequires()
 }
 
 // runner checks one set of runner settings; where names them in messages
@@ -127,6 +130,7 @@ func (v *validator) runner(lineOf func(string) int, where string, r Runner) {
 	v.template(lineOf("command"), where+"command", r.Command, true, r.Shell)
 	// setup is install glue ("pnpm install && …"): always run with a shell.
 	v.template(lineOf("setup"), where+"setup", r.Setup, true, true)
+	v.runnerKeys(lineOf, where, r)
 }
 
 func (v *validator) template(line int, where, t string, command, shell bool) {
@@ -314,6 +318,7 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		v.ps.add(g.lineOf("added"), "%s: added %q is not a date (RFC 3339)", g.ID, g.Added)
 	}
 	v.runner(g.lineOf, g.ID+": ", g.Effective(Runner{}))
+	v.noop(g)
 }
 
 func (v *validator) check(g *Migration, key string, c Check) {

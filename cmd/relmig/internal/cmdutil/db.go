@@ -47,6 +47,9 @@ type DB struct {
 	// URI is the connection string as given (with credentials: never print
 	// it); Display is the same with the password replaced.
 	URI, Display string
+	// TargetURI is URI naming Database in its path (see TargetURI), what
+	// {uri} expands to.
+	TargetURI string
 	// Secrets are the strings to redact from anything printed or recorded.
 	Secrets []string
 	flags   DBFlags
@@ -99,13 +102,18 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 		}
 		return nil, fmt.Errorf("connect to %s: %s", Redact(uri), redactErr(err.Error(), uri))
 	}
+	target, err := TargetURI(uri, cs, name)
+	if err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, BadInput(err)
+	}
 	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection),
 		history.WithRunningCollection(fl.RunningCollection), history.WithStateCollection(fl.StateCollection))
 	if err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, BadInput(err)
 	}
-	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
+	return &DB{Client: client, Database: db, Store: store, URI: uri, TargetURI: target, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
 }
 
 // Locker returns the lease lock for this database, owned by the given run.
@@ -135,7 +143,6 @@ func Redact(uri string) string {
 	}
 	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }
-
 
 // redactErr removes the URI's password from a driver message.
 func redactErr(msg, uri string) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // Output formats for --output.
@@ -53,7 +54,7 @@ func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
 	if err != nil {
 		return nil, nil, BadInput(err)
 	}
-	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}}); err != nil {
+	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}, Toolchain: toolchain.Checker{}}); err != nil {
 		return nil, nil, BadInput(err)
 	}
 	s, err := m.Sequence()

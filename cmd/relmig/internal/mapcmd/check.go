@@ -9,6 +9,7 @@ import (
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // CheckOptions are the inputs of `map check`.
@@ -55,7 +56,7 @@ func runCheck(opts *CheckOptions) error {
 	res := CheckResult{File: file, Problems: []releasemap.Problem{}}
 	m, err := releasemap.Load(file)
 	if err == nil {
-		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}})
+		err = m.Validate(releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}, Toolchain: toolchain.Checker{}})
 		res.Releases = len(m.Releases)
 		res.Migrations = len(m.Unreleased)
 		for _, r := range m.Releases {

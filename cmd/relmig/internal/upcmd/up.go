@@ -337,8 +337,9 @@ func (u *up) runner(runID string, actor history.Actor) (*runner.Runner, error) {
 	checkouts := filepath.Join(cache, "repos", hex.EncodeToString(sum[:6]))
 	f := u.f
 	return runner.New(u.db.Store, u.db.Database, u.seq, runner.Options{
-		URI: u.db.URI, DB: u.db.Database.Name(), Redact: u.db.Secrets,
+		URI: u.db.TargetURI, DB: u.db.Database.Name(), Redact: u.db.Secrets,
 		RepoRoot: repo, Dir: u.m.Dir, CacheDir: checkouts, LogDir: logs,
+		SharedCache: filepath.Join(cache, "shared"), ToolCacheDir: filepath.Join(cache, "tools"), Registry: npmRegistry(f),
 		Env: f.Environ(), RunID: runID, Target: u.targetName(), Actor: actor,
 		Live: f.IO.ErrOut, Events: progress(f), AcceptChanged: u.opts.Accept, OrphanWait: u.opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
@@ -352,4 +353,14 @@ func (u *up) targetName() string {
 		return u.seq.Releases[len(u.seq.Releases)-1].String()
 	}
 	return u.target.String()
+}
+
+// npmRegistry is where toolchain: auto fetches node and package managers
+// from: $RELMIG_NPM_REGISTRY, else npm's own $npm_config_registry, else
+// the public registry.
+func npmRegistry(f *cmdutil.Factory) string {
+	if r := f.Getenv("RELMIG_NPM_REGISTRY"); r != "" {
+		return r
+	}
+	return f.Getenv("npm_config_registry")
 }
