@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner"
@@ -89,4 +91,35 @@ func idsOf(es []releasemap.RangeEntry) []string {
 		out[i] = e.Migration.ID
 	}
 	return out
+}
+
+// TestNoopPostChecks: a noop's post checks must hold when it is passed;
+// when they do not, the data needed the script after all: it is recorded
+// as failed and the run stops.
+func TestNoopPostChecks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.repo.release("v1.0.0", map[string]string{"migrations/n.sh": markOnly})
+	seq := f.load(`relmig: 1
+dir: migrations
+runner: { command: "sh {path}", workdir: release }
+releases:
+  - version: v1.0.0
+    migrations:
+      - id: n.sh
+        noop: "exports only"
+        post: [ { collection: users, filter: { email: { $regex: "[A-Z]" } }, max: 0 } ]
+`)
+	f.insert("users", bson.D{{Key: "email", Value: "Upper@Example.com"}})
+	_, err := f.runner(seq, nil).Apply(testCtx(t), nil, f.plan(seq))
+	var pe *runner.PartialError
+	if !errors.As(err, &pe) || pe.Failed.Status != history.Failed || !errors.Is(err, runner.ErrMigrationFailed) {
+		t.Fatalf("Apply = %v, want n.sh failed", err)
+	}
+	if a := f.attempts("n.sh"); len(a) != 1 || a[0].Status != history.Failed || !strings.Contains(a[0].Reason, "declared noop in the release map, but post check 1") {
+		t.Errorf("records %+v", a)
+	}
+	if f.marked("n.sh") {
+		t.Error("the noop ran")
+	}
 }
