@@ -85,7 +85,7 @@ step "relmig between v0.22.0 v2.0.0"
 "$relmig" between v0.22.0 v2.0.0
 
 step "relmig up --to v2.0.0 --apply (exit 5 expected at remove-duplicated-subscribers)"
-{ "$relmig" up --to v2.0.0 --apply --cache-dir "$cache" 2>&1; echo "e2e: relmig up exited $?"; } | stamp | tee "$work/up1.log" | cut -d' ' -f2-
+{ rc=0; "$relmig" up --to v2.0.0 --apply --cache-dir "$cache" 2>&1 || rc=$?; echo "e2e: relmig up exited $rc"; } | stamp | tee "$work/up1.log" | cut -d' ' -f2-
 grep -q 'e2e: relmig up exited 5$' "$work/up1.log" || { echo "e2e: FAIL: want exit 5 (a migration failed)" >&2; exit 1; }
 code=$("$relmig" status --output json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(m["id"] for m in d["migrations"] if m["state"]=="failed"))')
 if [ "$code" != "subscribers/remove-duplicated-subscribers/remove-duplicated-subscribers.migration.ts" ]; then
@@ -101,7 +101,7 @@ step "recovery: merge the duplicates by hand, mark the migration applied, up aga
 node "$here/dedupe.js" "$db_uri"
 "$relmig" mark subscribers/remove-duplicated-subscribers/remove-duplicated-subscribers.migration.ts --as applied \
 	--reason "the development server lacks \$push in \$group; duplicates merged by hand with scripts/novu-e2e/dedupe.js"
-{ "$relmig" up --to v2.0.0 --apply --cache-dir "$cache" 2>&1; echo "e2e: relmig up exited $?"; } | stamp | tee "$work/up2.log" | cut -d' ' -f2-
+{ rc=0; "$relmig" up --to v2.0.0 --apply --cache-dir "$cache" 2>&1 || rc=$?; echo "e2e: relmig up exited $rc"; } | stamp | tee "$work/up2.log" | cut -d' ' -f2-
 grep -q 'e2e: relmig up exited 0$' "$work/up2.log" || { echo "e2e: FAIL: the second up did not exit 0" >&2; exit 1; }
 node "$here/verify.js" "$db_uri" final
 "$relmig" status
