@@ -94,7 +94,7 @@ if [ "$code" != "subscribers/remove-duplicated-subscribers/remove-duplicated-sub
 fi
 "$relmig" history --migration subscribers/remove-duplicated-subscribers/remove-duplicated-subscribers.migration.ts --output json >"$work/failed.json"
 grep -q 'NotImplemented\|not implemented\|238' "$work/failed.json" || { echo "e2e: FAIL: the server's error is not in the failed attempt's record" >&2; exit 1; }
-echo "e2e: the failed attempt's record carries the server's error ($(grep -o '[^"]*\$push[^"]*' "$work/failed.json" | head -1))"
+echo "e2e: the failed attempt's record carries the server's error: $(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["attempts"][0]["output_tail"]; print(next(l.strip() for l in t.splitlines() if "not implemented" in l))' "$work/failed.json")"
 node "$here/verify.js" "$db_uri" after
 
 step "recovery: merge the duplicates by hand, mark the migration applied, up again"

@@ -56,7 +56,7 @@ for path in sys.argv[1:3]:
             if re.search(r"relmig-novu: \S+ returned|end migration|Migration done|End migration", text):
                 cur[3] = t - cur[2]
             continue
-        m = re.match(r"^\[\d+/\d+\] (\S+) (\S+) in (\S+)", text)
+        m = re.match(r"^\[\d+/\d+\] (\S+) (\S+) in ([^\s;]+)", text)
         if m and cur and m.group(2) == cur[1]:
             to_marker = cur[3] if cur[3] is not None else t - cur[2]
             scripts.append((cur[0], cur[1], to_marker, m.group(3), m.group(1)))
