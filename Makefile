@@ -9,7 +9,7 @@ STATICCHECK := $(BIN)/staticcheck
 STATICCHECK_VERSION := v0.7.0
 FUZZTIME    ?= 60s
 
-.PHONY: all build test test-inner lint vet devdb fuzz bench demo readme-check clean FORCE
+.PHONY: all build test test-inner lint vet devdb fuzz bench demo readme-check novu-e2e clean FORCE
 
 all: build
 
@@ -67,6 +67,14 @@ demo: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
 # the scratch folder).
 bench: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
 	GO=$(GO) scripts/with-devdb.sh scripts/bench/bench.sh
+
+# novu-e2e upgrades a Novu database v0.22.0 -> v2.0.0 with the real scripts
+# from their own release checkouts and toolchains (not part of make test:
+# cold, it installs three releases, tens of minutes on two cores).
+# NOVU_GIT=<a git dir of Novu> is required; see scripts/novu-e2e/e2e.sh.
+novu-e2e: $(BIN)/devdb $(BIN)/relmig node_modules/.installed
+	@test -n "$(NOVU_GIT)" || { echo "usage: make novu-e2e NOVU_GIT=<a git directory of github.com/novuhq/novu>" >&2; exit 2; }
+	NOVU_GIT="$(NOVU_GIT)" scripts/with-devdb.sh scripts/novu-e2e/e2e.sh
 
 # fuzz runs every fuzz target of every package for FUZZTIME each (make test
 # runs their seed corpora).

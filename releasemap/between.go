@@ -177,6 +177,9 @@ func (e RangeEntry) RunsAt() Version {
 // requires and which constraints it carries.
 func (g *Migration) Notes(defaults Runner) []string {
 	var notes []string
+	if g.Noop != "" {
+		notes = append(notes, "does nothing: recorded as skipped ("+g.Noop+")")
+	}
 	for _, e := range g.Requires.Env {
 		notes = append(notes, "needs "+e)
 	}

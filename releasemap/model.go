@@ -20,8 +20,11 @@ type Map struct {
 	Exclude []string `yaml:"exclude,omitempty,flow"`
 	// Order is the order inside a release: OrderName or OrderAdded; empty
 	// is OrderAdded (map build writes the one it detects).
-	Order      string      `yaml:"order,omitempty"`
-	Runner     Runner      `yaml:"runner,omitempty"`
+	Order  string `yaml:"order,omitempty"`
+	Runner Runner `yaml:"runner,omitempty"`
+	// Requires are map-wide requirements, merged into every migration's
+	// (see Migration.EffectiveRequires).
+	Requires   Requires    `yaml:"requires,omitempty"`
 	Releases   []Release   `yaml:"releases"`
 	Unreleased []Migration `yaml:"unreleased,omitempty"`
 
@@ -69,18 +72,36 @@ type Runner struct {
 	// DoneMarker is a regular expression: once a line matches, the script
 	// counts as finished even if it never exits.
 	DoneMarker string `yaml:"done_marker,omitempty"`
+	// Cwd is a slash path inside the checkout (or the repository) that
+	// command and setup run in; empty means its root.
+	Cwd string `yaml:"cwd,omitempty"`
+	// Toolchain is where node and the package manager come from: "auto"
+	// (PATH when it satisfies the checkout, else relmig's cache, else
+	// fetched), "path" (PATH only) or "off" (the default: the environment
+	// as it is).
+	Toolchain string `yaml:"toolchain,omitempty"`
+	// Node overrides the checkout's node requirement (a version or range,
+	// as in .nvmrc).
+	Node string `yaml:"node,omitempty"`
+	// PackageManager overrides the checkout's packageManager
+	// ("pnpm@7.33.4").
+	PackageManager string `yaml:"package_manager,omitempty"`
 }
 
 // RunnerOverride is the per-migration form of Runner: a nil field keeps the
 // default, a set one (even to "") replaces it.
 type RunnerOverride struct {
-	Command    *string           `yaml:"command,omitempty"`
-	Shell      *bool             `yaml:"shell,omitempty"`
-	Workdir    *string           `yaml:"workdir,omitempty"`
-	Setup      *string           `yaml:"setup,omitempty"`
-	Env        map[string]string `yaml:"env,omitempty"`
-	Timeout    *string           `yaml:"timeout,omitempty"`
-	DoneMarker *string           `yaml:"done_marker,omitempty"`
+	Command        *string           `yaml:"command,omitempty"`
+	Shell          *bool             `yaml:"shell,omitempty"`
+	Workdir        *string           `yaml:"workdir,omitempty"`
+	Setup          *string           `yaml:"setup,omitempty"`
+	Env            map[string]string `yaml:"env,omitempty"`
+	Timeout        *string           `yaml:"timeout,omitempty"`
+	DoneMarker     *string           `yaml:"done_marker,omitempty"`
+	Cwd            *string           `yaml:"cwd,omitempty"`
+	Toolchain      *string           `yaml:"toolchain,omitempty"`
+	Node           *string           `yaml:"node,omitempty"`
+	PackageManager *string           `yaml:"package_manager,omitempty"`
 }
 
 // Release is one semver release and the migrations it introduced, in the
@@ -105,9 +126,13 @@ type Migration struct {
 	// Path is relative to the migrations folder; empty means the id.
 	Path        string `yaml:"path,omitempty"`
 	Description string `yaml:"description,omitempty"`
-	Commit      string `yaml:"commit,omitempty"`
-	Added       string `yaml:"added,omitempty"`
-	SHA256      string `yaml:"sha256,omitempty"`
+	// Noop declares a script that does nothing when run, with the reason:
+	// an upgrade that passes it records it as skipped with that reason and
+	// never runs it.
+	Noop   string `yaml:"noop,omitempty"`
+	Commit string `yaml:"commit,omitempty"`
+	Added  string `yaml:"added,omitempty"`
+	SHA256 string `yaml:"sha256,omitempty"`
 	// FirstIn lists, when the script reached several lines of history
 	// (a back-port, a cherry-pick), the first release on each line that
 	// carried it (derived). Empty means only its own release.
@@ -190,6 +215,10 @@ func (g *Migration) Effective(defaults Runner) Runner {
 	set(&r.Setup, o.Setup)
 	set(&r.Timeout, o.Timeout)
 	set(&r.DoneMarker, o.DoneMarker)
+	set(&r.Cwd, o.Cwd)
+	set(&r.Toolchain, o.Toolchain)
+	set(&r.Node, o.Node)
+	set(&r.PackageManager, o.PackageManager)
 	if o.Shell != nil {
 		r.Shell = *o.Shell
 	}
@@ -204,4 +233,21 @@ func (g *Migration) Effective(defaults Runner) Runner {
 		r.Env = env
 	}
 	return r
+}
+
+// EffectiveRequires returns g's requirements with the map-wide defaults
+// merged in: defaults first, then g's own, each name and address once.
+func (g *Migration) EffectiveRequires(defaults Requires) Requires {
+	merge := func(a, b []string) []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, s := range append(append([]string(nil), a...), b...) {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return Requires{Env: merge(defaults.Env, g.Requires.Env), Reachable: merge(defaults.Reachable, g.Requires.Reachable)}
 }

@@ -128,6 +128,13 @@ func (s *Sequence) append(m *Map, v Version, ms []*Migration) error {
 		if _, dup := s.byID[g.ID]; dup {
 			return fmt.Errorf("%s: duplicate id %q: %w", m.locate(g.line), g.ID, ErrInvalid)
 		}
+		if !m.Requires.IsZero() {
+			// The map-wide requires apply to every migration: the planner,
+			// the runner's preflight and every view see them merged.
+			merged := *g
+			merged.Requires = g.EffectiveRequires(m.Requires)
+			g = &merged
+		}
 		s.byID[g.ID] = len(s.Entries)
 		s.Entries = append(s.Entries, Entry{Migration: g, Release: v})
 		for _, f := range g.FirstIn {

@@ -33,6 +33,8 @@ type ValidateOptions struct {
 	// every migration has a runner command. `map check` and `up` (dry run
 	// and --apply) set it; `between` and `status` do not.
 	Runnable bool
+	// Toolchain, when set, validates node and package_manager overrides.
+	Toolchain ToolchainChecker
 }
 
 // TemplateChecker validates the map's templates. Command checks a command
@@ -110,6 +112,7 @@ func (v *validator) top() {
 	}
 	runnerLines := m.runnerLines
 	v.runner(func(key string) int { return lineOr(runnerLines[key], m.lines["runner"]) }, "runner.", m.Runner)
+	v.topRequires()
 }
 
 // runner checks one set of runner settings; where names them in messages
@@ -139,6 +142,7 @@ func (v *validator) runner(lineOf func(string) int, where string, r Runner) {
 	v.template(lineOf("command"), where+"command", r.Command, true, r.Shell)
 	// setup is install glue ("pnpm install && …"): always run with a shell.
 	v.template(lineOf("setup"), where+"setup", r.Setup, true, true)
+	v.runnerKeys(lineOf, where, r)
 }
 
 func (v *validator) template(line int, where, t string, command, shell bool) {
@@ -351,6 +355,7 @@ func (v *validator) migration(g *Migration, rel Version, _ int) {
 		v.ps.add(g.lineOf("added"), "%s: added %q is not a date (RFC 3339)", g.ID, g.Added)
 	}
 	v.runner(g.lineOf, g.ID+": ", g.Effective(Runner{}))
+	v.noop(g)
 }
 
 // commands reports, once, the migrations that have no runner command.

@@ -35,13 +35,18 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 		env := r.envFor(e)
 		vars := r.vars(e, env, "")
 		missing := false
-		for _, name := range g.Requires.Env {
+		req := g.Requires
+		if g.Noop != "" {
+			// Never run: its pre checks hold, but it needs nothing.
+			req = releasemap.Requires{}
+		}
+		for _, name := range req.Env {
 			if env[name] == "" {
 				missing = true
 				out = append(out, plan.Finding{ID: g.ID, Kind: plan.KindRequirement, Related: name, Reason: fmt.Sprintf("needs environment variable %s, which is not set", name)})
 			}
 		}
-		for _, addr := range g.Requires.Reachable {
+		for _, addr := range req.Reachable {
 			if missing && strings.Contains(addr, "{env.") {
 				continue // already reported: the variable it names is missing
 			}
@@ -52,7 +57,7 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 				out = append(out, plan.Finding{ID: g.ID, Kind: plan.KindRequirement, Related: fmt.Sprintf("pre %d", i+1), Reason: fmt.Sprintf("pre check %d: %v", i+1, err)})
 			}
 		}
-		if f, ok := r.contentChanged(e); ok {
+		if f, ok := r.contentChanged(e); ok && g.Noop == "" {
 			out = append(out, f)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // nodeModules returns the module root's node_modules folder (the mongodb
@@ -140,7 +141,7 @@ func (f *fixture) load(yamlText string) *releasemap.Sequence {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}}); err != nil {
+	if err := m.Validate(releasemap.ValidateOptions{Templates: process.Checker{}, Toolchain: toolchain.Checker{}}); err != nil {
 		f.t.Fatal(err)
 	}
 	seq, err := m.Sequence()

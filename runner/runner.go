@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -22,6 +23,7 @@ import (
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // Options configure a Runner. Zero values take the defaults named.
@@ -36,6 +38,14 @@ type Options struct {
 	RepoRoot, Dir string
 	// CacheDir holds per-release checkouts; LogDir one log file per attempt.
 	CacheDir, LogDir string
+	// SharedCache is the folder {cache} names: it outlives checkouts and
+	// runs (one package store for every release, say). Created when set;
+	// empty leaves {cache} without a value.
+	SharedCache string
+	// ToolCacheDir holds the node and package manager versions fetched for
+	// toolchain: auto (default CacheDir/tools); Registry is the npm
+	// registry they come from (default toolchain.DefaultRegistry).
+	ToolCacheDir, Registry string
 	// Env is the parent environment ("NAME=value").
 	Env []string
 	// RunID, Target and Actor go into every record and RELMIG_* variable.
@@ -86,6 +96,9 @@ type Runner struct {
 	db    *mongo.Database
 	seq   *releasemap.Sequence
 	opts  Options
+
+	mu         sync.Mutex
+	toolchains map[string]*toolchain.Toolchain // resolved per checkout, cwd and overrides
 }
 
 // New returns a Runner; store records attempts, db answers pre and post
@@ -107,7 +120,12 @@ func New(store history.Store, db *mongo.Database, seq *releasemap.Sequence, opts
 	if opts.Live == nil {
 		opts.Live = io.Discard
 	}
-	return &Runner{store: store, db: db, seq: seq, opts: opts}, nil
+	if opts.SharedCache != "" {
+		if err := os.MkdirAll(opts.SharedCache, 0o755); err != nil {
+			return nil, fmt.Errorf("runner: shared cache: %w", err)
+		}
+	}
+	return &Runner{store: store, db: db, seq: seq, opts: opts, toolchains: map[string]*toolchain.Toolchain{}}, nil
 }
 
 // EventKind says what an Event reports.
@@ -277,7 +295,7 @@ func (r *Runner) apply(ctx context.Context, lease *lock.Lease, entries []release
 			return applied, err
 		}
 		r.emit(Event{Kind: EventEnd, N: i + 1, Total: len(entries), Entry: e, Result: &res})
-		if res.Status != history.Succeeded {
+		if !res.Status.Applied() {
 			return applied, &PartialError{Applied: applied, Failed: res}
 		}
 		applied = append(applied, res)
@@ -320,12 +338,16 @@ func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.G
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	settings := g.Effective(r.seq.Runner)
+	if g.Noop != "" {
+		return r.skipNoop(ctx, lease, guard, e, fc)
+	}
 
-	work, script, err := r.prepare(ctx, e, settings)
+	prep, err := r.prepare(ctx, e, settings)
 	if err != nil {
 		return res, notStarted(g.ID, err)
 	}
-	spec, err := r.spec(e, settings, work, script)
+	script := prep.script
+	spec, err := r.spec(e, settings, prep)
 	if err != nil {
 		return res, notStarted(g.ID, err)
 	}
@@ -528,8 +550,9 @@ func (r *Runner) post(ctx context.Context, g *releasemap.Migration) error {
 	return nil
 }
 
-// spec builds the process to run.
-func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, work, script string) (process.Spec, error) {
+// spec builds the process to run: in the prepared folder, with its
+// toolchain first on PATH.
+func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, p prepared) (process.Spec, error) {
 	g := e.Migration
 	if s.Command == "" {
 		return process.Spec{}, errors.New("no runner command: set runner.command in the map")
@@ -544,13 +567,13 @@ func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, work, script
 	if err != nil {
 		return process.Spec{}, fmt.Errorf("command: %w", err)
 	}
-	env := r.envFor(e)
-	argv, err := t.Expand(r.vars(e, env, script))
+	env := withToolchain(r.envFor(e), p.tc)
+	argv, err := t.Expand(r.vars(e, env, p.script))
 	if err != nil {
 		return process.Spec{}, fmt.Errorf("command: %w", err)
 	}
 	spec := process.Spec{
-		Argv: argv, Dir: work, Env: envList(env), Grace: r.opts.Grace, MarkerGrace: r.opts.MarkerGrace,
+		Argv: argv, Dir: p.dir, Env: envList(env), Grace: r.opts.Grace, MarkerGrace: r.opts.MarkerGrace,
 		Live: r.opts.Live, Prefix: "  │ ", Redact: r.opts.Redact, Command: r.opts.Command,
 		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, safeName(g.ID)+".log"),
 	}
@@ -591,7 +614,7 @@ func (r *Runner) envFor(e releasemap.RangeEntry) map[string]string {
 }
 
 func (r *Runner) vars(e releasemap.RangeEntry, env map[string]string, path string) process.Vars {
-	return process.Vars{Path: path, URI: r.opts.URI, DB: r.opts.DB, ID: e.Migration.ID, Release: e.Release.String(), Env: env}
+	return process.Vars{Path: path, URI: r.opts.URI, DB: r.opts.DB, ID: e.Migration.ID, Release: e.Release.String(), Cache: r.opts.SharedCache, Env: env}
 }
 
 func envList(env map[string]string) []string {

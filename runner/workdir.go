@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // setupDone ends the name of the file that marks a checkout whose setup
@@ -19,25 +22,79 @@ import (
 // fake a finished setup nor redirect relmig's write.
 const setupDone = ".setup-done"
 
-// prepare returns the working directory and the script's path for a
-// migration. With workdir: release (or for a script a later release
-// deleted) that is a checkout of the migration's own release, exported once
-// into the cache and set up once; with workdir: current, the repository.
-func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner) (work, script string, err error) {
+// prepared is what a migration runs with once its working directory is
+// ready: the checkout (or repository) root, the folder command runs in
+// (root or its cwd), the script, and the toolchain (nil with toolchain
+// off).
+type prepared struct {
+	root, dir, script string
+	tc                *toolchain.Toolchain
+}
+
+// prepare returns where and with what a migration runs. With workdir:
+// release (or for a script a later release deleted) that is a checkout of
+// the migration's own release, exported once into the cache; with workdir:
+// current, the repository. Then the toolchain is resolved for it (fetches
+// announced as EventSetup notes), and setup runs once per checkout in cwd
+// with the toolchain first on PATH.
+func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner) (prepared, error) {
 	g := e.Migration
-	work = r.opts.RepoRoot
+	p := prepared{root: r.opts.RepoRoot}
 	tag := r.seq.Tag(e.Release)
-	if (s.Workdir == "release" || g.RemovedIn != "") && tag != "" {
-		work, err = r.checkout(ctx, e, tag, s.Setup)
+	checkout := (s.Workdir == "release" || g.RemovedIn != "") && tag != ""
+	if checkout {
+		root, err := r.checkout(ctx, e, tag)
 		if err != nil {
-			return "", "", err
+			return prepared{}, err
+		}
+		p.root = root
+	}
+	dir, err := insideDir(p.root, s.Cwd)
+	if err != nil {
+		return prepared{}, err
+	}
+	p.dir = dir
+	if p.tc, err = r.toolchainFor(ctx, e, s, p.root); err != nil {
+		return prepared{}, err
+	}
+	if checkout && s.Setup != "" {
+		if err := r.setup(ctx, e, tag, s, p); err != nil {
+			return prepared{}, err
 		}
 	}
-	script = filepath.Join(work, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath()))
-	if _, err := os.Stat(script); err != nil {
-		return "", "", fmt.Errorf("script %s: %w", g.ScriptPath(), err)
+	p.script = filepath.Join(p.root, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath()))
+	if _, err := os.Stat(p.script); err != nil {
+		return prepared{}, fmt.Errorf("script %s: %w", g.ScriptPath(), err)
 	}
-	return work, script, nil
+	return p, nil
+}
+
+// insideDir returns root/cwd, refusing a cwd that is not a folder inside
+// root, also through symlinks (the checkout is the application's).
+func insideDir(root, cwd string) (string, error) {
+	if cwd == "" {
+		return root, nil
+	}
+	clean := path.Clean(cwd)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("cwd %q is outside the checkout", cwd)
+	}
+	dir := filepath.Join(root, filepath.FromSlash(clean))
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("cwd %q: %w", cwd, err)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("cwd %q: %w", cwd, err)
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("cwd %q resolves to %s, outside the checkout", cwd, real)
+	}
+	if info, err := os.Stat(real); err != nil || !info.IsDir() {
+		return "", fmt.Errorf("cwd %q is not a folder in the checkout", cwd)
+	}
+	return dir, nil
 }
 
 // scriptPath is where the script of e is, when that is known without
@@ -55,7 +112,8 @@ func (r *Runner) scriptPath(e releasemap.RangeEntry, s releasemap.Runner) (strin
 	return filepath.Join(work, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath())), true
 }
 
-func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, setup string) (string, error) {
+// checkout exports tag's tree into the cache once and returns its folder.
+func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag string) (string, error) {
 	if r.opts.Export == nil {
 		return "", errors.New("workdir release: no way to export releases was configured")
 	}
@@ -68,35 +126,53 @@ func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag, set
 	} else if err != nil {
 		return "", fmt.Errorf("checkout of %s: %w", tag, err)
 	}
-	if setup == "" {
-		return dest, nil
+	return dest, nil
+}
+
+// setupKey is what the marker of a finished setup holds: the command, and
+// the cwd and toolchain it ran with when set, so that a change of any of
+// them runs setup again.
+func setupKey(s releasemap.Runner, tc *toolchain.Toolchain) string {
+	key := s.Setup
+	if s.Cwd != "" {
+		key += "\n# cwd: " + s.Cwd
 	}
-	marker := dest + setupDone
-	if prev, err := os.ReadFile(marker); err == nil && string(prev) == setup {
-		return dest, nil
+	if tc != nil {
+		key += "\n# toolchain: " + toolchainKey(tc)
 	}
-	r.emit(Event{Kind: EventSetup, Entry: e, Note: "setup in " + tag + ": " + setup})
-	t, err := process.ParseShellTemplate(setup)
+	return key
+}
+
+// setup runs the setup command once in a checkout (in its cwd, with its
+// toolchain), and records its success beside the checkout.
+func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string, s releasemap.Runner, p prepared) error {
+	key := setupKey(s, p.tc)
+	marker := p.root + setupDone
+	if prev, err := os.ReadFile(marker); err == nil && string(prev) == key {
+		return nil
+	}
+	r.emit(Event{Kind: EventSetup, Entry: e, Note: "setup in " + tag + ": " + s.Setup})
+	t, err := process.ParseShellTemplate(s.Setup)
 	if err != nil {
-		return "", fmt.Errorf("setup: %w", err)
+		return fmt.Errorf("setup: %w", err)
 	}
-	env := r.envFor(e)
-	argv, err := t.Expand(r.vars(e, env, dest))
+	env := withToolchain(r.envFor(e), p.tc)
+	argv, err := t.Expand(r.vars(e, env, p.root))
 	if err != nil {
-		return "", fmt.Errorf("setup: %w", err)
+		return fmt.Errorf("setup: %w", err)
 	}
 	res, err := process.Run(ctx, process.Spec{
-		Argv: argv, Dir: dest, Env: envList(env), Live: r.opts.Live, Prefix: "  │ setup: ",
+		Argv: argv, Dir: p.dir, Env: envList(env), Live: r.opts.Live, Prefix: "  │ setup: ",
 		Redact: r.opts.Redact, Command: r.opts.Command, Grace: r.opts.Grace,
 		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, "setup-"+safeName(tag)+".log"),
 	})
 	if err != nil {
-		return "", fmt.Errorf("setup in checkout of %s failed (%s; log %s): %w", tag, res, res.LogFile, err)
+		return fmt.Errorf("setup in checkout of %s failed (%s; log %s): %w", tag, res, res.LogFile, err)
 	}
-	if err := os.WriteFile(marker, []byte(setup), 0o644); err != nil {
-		return "", fmt.Errorf("setup: record success: %w", err)
+	if err := os.WriteFile(marker, []byte(key), 0o644); err != nil {
+		return fmt.Errorf("setup: record success: %w", err)
 	}
-	return dest, nil
+	return nil
 }
 
 // export writes tag's tree to dest all or nothing: into a fresh folder

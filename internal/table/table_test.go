@@ -74,4 +74,3 @@ func TestMiddleTruncate(t *testing.T) {
 		}
 	}
 }
-

@@ -26,6 +26,7 @@ runner:
   env: { MONGO_URL: "{uri}" }
   timeout: 30m
   done_marker: "^done$"
+requires: { env: [JWT_SECRET] }
 releases:
   - version: v0.2.0
     migrations:
@@ -47,6 +48,11 @@ releases:
         env: { A: "b" }
         timeout: 1m
         done_marker: "ok"
+        cwd: apps/api
+        toolchain: auto
+        node: "16.15.1"
+        package_manager: pnpm@7.33.4
+        noop: only exports a function
   - version: v0.2.1
     migrations:
       - id: 003-backport.ts

@@ -16,12 +16,13 @@ type Vars struct {
 	DB      string            // {db}: the target database name
 	ID      string            // {id}: the migration id
 	Release string            // {release}: the migration's release, e.g. v0.18.0
+	Cache   string            // {cache}: a folder in relmig's cache that outlives checkouts and runs
 	Env     map[string]string // {env.NAME}: the environment the command runs with
 }
 
 // placeholderHelp lists the valid placeholders in the wording every parse
 // error uses, so a user who mistyped one sees the alternatives.
-const placeholderHelp = "{path}, {uri}, {db}, {id}, {release} or {env.NAME}"
+const placeholderHelp = "{path}, {uri}, {db}, {id}, {release}, {cache} or {env.NAME}"
 
 // segKind says what a piece of a parsed template is.
 type segKind int
@@ -33,6 +34,7 @@ const (
 	segDB
 	segID
 	segRelease
+	segCache
 	segEnv
 )
 
@@ -228,6 +230,8 @@ func value(sg segment, vars Vars) (string, error) {
 		v, name = vars.ID, "{id}"
 	case segRelease:
 		v, name = vars.Release, "{release}"
+	case segCache:
+		v, name = vars.Cache, "{cache}"
 	case segEnv:
 		ev, ok := vars.Env[sg.text]
 		if !ok {
@@ -422,6 +426,8 @@ func placeholder(body string) (segment, bool) {
 		return segment{kind: segID}, true
 	case "release":
 		return segment{kind: segRelease}, true
+	case "cache":
+		return segment{kind: segCache}, true
 	}
 	if name, ok := strings.CutPrefix(body, "env."); ok && validEnvName(name) {
 		return segment{kind: segEnv, text: name}, true

@@ -50,7 +50,7 @@ func TestTemplateParseErrors(t *testing.T) {
 	for _, tc := range []struct{ tmpl, want string }{
 		{"", "empty command"},
 		{"   \t", "empty command"},
-		{"node {paht}", `unknown placeholder "{paht}" at column 6 (want {path}, {uri}, {db}, {id}, {release} or {env.NAME})`},
+		{"node {paht}", `unknown placeholder "{paht}" at column 6 (want {path}, {uri}, {db}, {id}, {release}, {cache} or {env.NAME})`},
 		{"node {PATH}", "unknown placeholder"},
 		{"node {env.}", "unknown placeholder"},
 		{"node {env.1X}", "unknown placeholder"},

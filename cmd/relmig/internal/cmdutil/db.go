@@ -52,6 +52,9 @@ type DB struct {
 	// URI is the connection string as given (with credentials: never print
 	// it); Display is the same with the password replaced.
 	URI, Display string
+	// TargetURI is URI naming Database in its path (see TargetURI), what
+	// {uri} expands to.
+	TargetURI string
 	// Secrets are the strings to redact from anything printed or recorded.
 	Secrets []string
 	flags   DBFlags
@@ -104,13 +107,18 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 		}
 		return nil, fmt.Errorf("connect to %s: %s", Redact(uri), redactErr(err.Error(), uri))
 	}
+	target, err := TargetURI(uri, cs, name)
+	if err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, BadInput(err)
+	}
 	store, err := history.NewMongoStore(db, history.WithHistoryCollection(fl.HistoryCollection),
 		history.WithRunningCollection(fl.RunningCollection), history.WithStateCollection(fl.StateCollection))
 	if err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))
 		return nil, BadInput(err)
 	}
-	return &DB{Client: client, Database: db, Store: store, URI: uri, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
+	return &DB{Client: client, Database: db, Store: store, URI: uri, TargetURI: target, Display: Redact(uri), Secrets: secrets(uri, cs), flags: fl}, nil
 }
 
 // connectingAfter is how long a connection may take before relmig says

@@ -7,6 +7,7 @@ import (
 
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // Output formats for --output.
@@ -50,7 +51,7 @@ func (f *Factory) MapFile() string {
 // LoadMap loads the map and checks it as far as planning needs; map
 // problems exit with code 2.
 func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
-	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}})
+	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}, Toolchain: toolchain.Checker{}})
 }
 
 // LoadRunnableMap is LoadMap for commands that run scripts (up, its dry
@@ -58,7 +59,7 @@ func (f *Factory) LoadMap() (*releasemap.Map, *releasemap.Sequence, error) {
 // migration without a command, so that it is never found out during
 // --apply.
 func (f *Factory) LoadRunnableMap() (*releasemap.Map, *releasemap.Sequence, error) {
-	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}, Runnable: true})
+	return f.openMap(releasemap.ValidateOptions{Templates: process.Checker{}, Toolchain: toolchain.Checker{}, Runnable: true})
 }
 
 func (f *Factory) openMap(opts releasemap.ValidateOptions) (*releasemap.Map, *releasemap.Sequence, error) {

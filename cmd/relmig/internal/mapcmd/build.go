@@ -18,6 +18,7 @@ import (
 	"github.com/relmig/relmig/releasemap/derive"
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // BuildOptions are the inputs of `map build`. A flag left unset (its
@@ -286,7 +287,7 @@ func escapeGlob(p string) string {
 // listed from the rendered map instead, with its lines; rendering is the
 // slow part, hence only on failure.
 func checkBuilt(f *cmdutil.Factory, built *releasemap.Map, prev []byte) error {
-	vopts := releasemap.ValidateOptions{Templates: process.Checker{}}
+	vopts := releasemap.ValidateOptions{Templates: process.Checker{}, Toolchain: toolchain.Checker{}}
 	if built.Validate(vopts) == nil {
 		return nil
 	}

@@ -33,6 +33,7 @@ runner:
   env: { MONGO_URL: "{uri}" }
   timeout: 30m
   done_marker: "^done$"
+requires: { env: [JWT_SECRET] }
 releases:
   - version: v0.2.0
     migrations:
@@ -52,6 +53,11 @@ releases:
         env: { A: "b" }
         timeout: 1m
         done_marker: "ok"
+        cwd: apps/api
+        toolchain: auto
+        node: "16.15.1"
+        package_manager: pnpm@7.33.4
+        noop: only exports a function
       - id: 001-init/001-init.migration.ts
         description: Init
   - version: v0.3.0

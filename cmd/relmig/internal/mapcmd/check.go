@@ -11,6 +11,7 @@ import (
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner/process"
+	"github.com/relmig/relmig/runner/toolchain"
 )
 
 // CheckOptions are the inputs of `map check`.
@@ -73,7 +74,7 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 	f := opts.F
 	file := f.MapFile()
 	res := CheckResult{File: file, Problems: []releasemap.Problem{}, Warnings: []releasemap.Problem{}}
-	vopts := releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}, Runnable: true}
+	vopts := releasemap.ValidateOptions{Files: !opts.NoFiles, Templates: process.Checker{}, Toolchain: toolchain.Checker{}, Runnable: true}
 	if vopts.Files {
 		folder, err := bareFolder(ctx, file)
 		if err != nil {

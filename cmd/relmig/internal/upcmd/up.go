@@ -269,8 +269,9 @@ func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *
 	beatAfter, beatEvery := progress.intervals()
 	return runner.Options{
 		HeartbeatAfter: beatAfter, HeartbeatEvery: beatEvery, Live: progress,
-		URI: db.URI, DB: db.Database.Name(), Redact: db.Secrets,
+		URI: db.TargetURI, DB: db.Database.Name(), Redact: db.Secrets,
 		RepoRoot: repo, Dir: m.Dir, CacheDir: filepath.Join(cache, "repos", hex.EncodeToString(sum[:6])), LogDir: logs,
+		SharedCache: filepath.Join(cache, "shared"), ToolCacheDir: filepath.Join(cache, "tools"), Registry: npmRegistry(f),
 		Env: f.Environ(), AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
@@ -291,4 +292,14 @@ func warnExposedURI(f *cmdutil.Factory, seq *releasemap.Sequence) {
 		seen[s.Command] = true
 		fmt.Fprintf(f.IO.ErrOut, "warning: the command %q passes {uri} on the command line, where ps shows it to every user of this host; set it in the runner's env instead (env: { MONGO_URL: \"{uri}\" })\n", s.Command)
 	}
+}
+
+// npmRegistry is where toolchain: auto fetches node and package managers
+// from: $RELMIG_NPM_REGISTRY, else npm's own $npm_config_registry, else
+// the public registry.
+func npmRegistry(f *cmdutil.Factory) string {
+	if r := f.Getenv("RELMIG_NPM_REGISTRY"); r != "" {
+		return r
+	}
+	return f.Getenv("npm_config_registry")
 }
