@@ -56,7 +56,7 @@ func run(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	from, err := cmdutil.ReleaseArg(seq, "FROM", opts.From)
+	from, err := cmdutil.FromArg(seq, "FROM", opts.From)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,21 @@ func ReleaseArg(seq *releasemap.Sequence, name, s string) (releasemap.Version, e
 	return v, BadInput(fmt.Errorf("%s %s: not a release of the map (%s)", name, s, hint))
 }
 
+// FromArg is ReleaseArg for the start of a range (`between FROM TO`): it
+// also takes a version below every release of the map, which is the start
+// of an application older than its first migration, and cannot be a typo
+// that plans another set of migrations.
+func FromArg(seq *releasemap.Sequence, name, s string) (releasemap.Version, error) {
+	v, err := ReleaseArg(seq, name, s)
+	if err == nil || len(seq.Releases) == 0 {
+		return v, err
+	}
+	if p, perr := ParseVersionArg(name, s, seq.TagPrefix); perr == nil && !p.IsUnreleased() && p.Less(seq.Releases[0]) {
+		return p, nil
+	}
+	return v, err
+}
+
 // sameMinor says a and b share major and minor version: only there is a
 // one-character difference a likely typo (v0.24.10 for v0.24.1).
 func sameMinor(a, b releasemap.Version) bool {
