@@ -32,7 +32,10 @@ func (r *Runner) preflight(ctx context.Context, entries []releasemap.RangeEntry)
 	var out []plan.Finding
 	for _, e := range entries {
 		g := e.Migration
-		env := r.envFor(e)
+		env, err := r.envFor(e)
+		if err != nil {
+			out = append(out, plan.Finding{ID: g.ID, Kind: plan.KindRequirement, Reason: err.Error()})
+		}
 		vars := r.vars(e, env, "")
 		missing := false
 		req := g.Requires

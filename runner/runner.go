@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -567,7 +568,11 @@ func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, p prepared) 
 	if err != nil {
 		return process.Spec{}, fmt.Errorf("command: %w", err)
 	}
-	env := withToolchain(r.envFor(e), p.tc)
+	env, err := r.envFor(e)
+	if err != nil {
+		return process.Spec{}, err
+	}
+	env = withToolchain(env, p.tc)
 	argv, err := t.Expand(r.vars(e, env, p.script))
 	if err != nil {
 		return process.Spec{}, fmt.Errorf("command: %w", err)
@@ -592,7 +597,10 @@ func (r *Runner) spec(e releasemap.RangeEntry, s releasemap.Runner, p prepared) 
 
 // envFor composes a migration's environment: the parent's, the runner's
 // env (templates expanded), and RELMIG_* variables.
-func (r *Runner) envFor(e releasemap.RangeEntry) map[string]string {
+// An env value whose template does not expand (an {env.NAME} that is not
+// set) is an error: dropping it would run the script without a variable
+// the map says it needs.
+func (r *Runner) envFor(e releasemap.RangeEntry) (map[string]string, error) {
 	env := map[string]string{}
 	for _, kv := range r.opts.Env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -600,17 +608,20 @@ func (r *Runner) envFor(e releasemap.RangeEntry) map[string]string {
 		}
 	}
 	base := r.vars(e, env, "")
-	for k, v := range e.Migration.Effective(r.seq.Runner).Env {
-		if x, err := process.ExpandText(v, base); err == nil {
-			env[k] = x
+	values := e.Migration.Effective(r.seq.Runner).Env
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		x, err := process.ExpandText(values[k], base)
+		if err != nil {
+			return env, fmt.Errorf("env %s: %w", k, err)
 		}
+		env[k] = x
 	}
 	env["RELMIG_ID"] = e.Migration.ID
 	env["RELMIG_RELEASE"] = e.Release.String()
 	env["RELMIG_RUN_ID"] = r.opts.RunID
 	env["RELMIG_TARGET"] = r.opts.Target
 	env["RELMIG_DB"] = r.opts.DB
-	return env
+	return env, nil
 }
 
 func (r *Runner) vars(e releasemap.RangeEntry, env map[string]string, path string) process.Vars {

@@ -471,3 +471,34 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return port
 }
+
+// TestEnvTemplateThatDoesNotExpand: a runner env value naming a variable
+// that is not set is a requirement the preflight reports, and never a
+// script run without the variable.
+func TestEnvTemplateThatDoesNotExpand(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.repo.release("v1.0.0", map[string]string{"migrations/a.sh": markOnly})
+	seq := f.load(`relmig: 1
+dir: migrations
+runner:
+  command: "sh {path}"
+  env: { REDIS_URL: "redis://{env.RELMIG_TEST_UNSET_HOST}:6379" }
+releases:
+  - version: v1.0.0
+    migrations:
+      - id: a.sh
+`)
+	ctx := testCtx(t)
+	err := f.runner(seq, nil).Check(ctx, f.plan(seq))
+	var re *runner.RequirementsError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "env REDIS_URL: placeholder {env.RELMIG_TEST_UNSET_HOST}") {
+		t.Fatalf("Check = %v, want the env value that does not expand", err)
+	}
+	if _, err := f.runner(seq, nil).Apply(ctx, nil, f.plan(seq)); !errors.Is(err, runner.ErrNotStarted) {
+		t.Fatalf("Apply = %v, want not started", err)
+	}
+	if f.marked("a.sh") || f.records() != 0 {
+		t.Fatal("the script ran, or something was recorded")
+	}
+}

@@ -156,7 +156,11 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	env := withToolchain(r.envFor(e), p.tc)
+	env, err := r.envFor(e)
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	env = withToolchain(env, p.tc)
 	argv, err := t.Expand(r.vars(e, env, p.root))
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
