@@ -177,7 +177,7 @@ func (f *fixture) runner(seq *releasemap.Sequence, edit func(*runner.Options)) *
 // plan returns what the planner would run now, failing on a refusal.
 func (f *fixture) plan(seq *releasemap.Sequence) []releasemap.RangeEntry {
 	f.t.Helper()
-	sums, err := f.store.Latest(context.Background())
+	sums, err := f.store.Latest(testCtx(f.t))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func (f *fixture) plan(seq *releasemap.Sequence) []releasemap.RangeEntry {
 // attempts returns a migration's records, newest first.
 func (f *fixture) attempts(id string) []history.Attempt {
 	f.t.Helper()
-	as, err := f.store.List(context.Background(), history.Filter{Migration: id})
+	as, err := f.store.List(testCtx(f.t), history.Filter{Migration: id})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func (f *fixture) records() int64 {
 	f.t.Helper()
 	var total int64
 	for _, c := range []string{history.DefaultHistoryCollection, history.DefaultRunningCollection} {
-		n, err := f.db.Collection(c).CountDocuments(context.Background(), bson.D{})
+		n, err := f.db.Collection(c).CountDocuments(testCtx(f.t), bson.D{})
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func (f *fixture) insert(coll string, docs ...bson.D) {
 	for i, d := range docs {
 		list[i] = d
 	}
-	if _, err := f.db.Collection(coll).InsertMany(context.Background(), list); err != nil {
+	if _, err := f.db.Collection(coll).InsertMany(testCtx(f.t), list); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -231,7 +231,7 @@ func (f *fixture) insert(coll string, docs ...bson.D) {
 // count counts documents of coll matching filter.
 func (f *fixture) count(coll string, filter bson.D) int64 {
 	f.t.Helper()
-	n, err := f.db.Collection(coll).CountDocuments(context.Background(), filter)
+	n, err := f.db.Collection(coll).CountDocuments(testCtx(f.t), filter)
 	if err != nil {
 		f.t.Fatal(err)
 	}

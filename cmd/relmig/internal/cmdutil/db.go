@@ -44,6 +44,10 @@ func AddDBFlags(cmd *cobra.Command, f *DBFlags) {
 	fl.DurationVar(&f.Timeout, "server-timeout", 10*time.Second, "how long to look for a reachable server before giving up")
 }
 
+// operationTimeout bounds each database operation that has no deadline of
+// its own; the checks and the lease set shorter or longer ones themselves.
+const operationTimeout = 2 * time.Minute
+
 // DB is an open connection to the target database with relmig's store.
 type DB struct {
 	Client   *mongo.Client
@@ -89,7 +93,11 @@ func (f *Factory) Connect(ctx context.Context, fl DBFlags) (*DB, error) {
 	if name == "" {
 		return nil, BadInput(fmt.Errorf("--uri %s names no database: add it to the URI's path or pass --db", Redact(uri)))
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(fl.Timeout).SetAppName("relmig"))
+	// Every operation without a deadline of its own gets one (operationTimeout):
+	// a server that stops answering on an open connection must stop the
+	// run with an error, never hang it.
+	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(fl.Timeout).
+		SetTimeout(operationTimeout).SetAppName("relmig"))
 	if err != nil {
 		return nil, BadInput(fmt.Errorf("--uri: %s", redactErr(err.Error(), uri)))
 	}
