@@ -8,6 +8,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/relmig/relmig/internal/wildmatch"
+	"github.com/relmig/relmig/releasemap"
 )
 
 // Options says which repository to read and which of its tags and files are
@@ -43,11 +44,11 @@ type Options struct {
 	Prereleases bool
 
 	// Include selects scripts by doublestar globs matched against the path
-	// relative to Dir. Nil means DefaultInclude().
+	// relative to Dir. Nil means releasemap.DefaultInclude(), the map's default.
 	Include []string
 
 	// Exclude drops scripts that Include selected, with the same syntax. Nil
-	// means DefaultExclude(); an empty, non-nil slice excludes nothing.
+	// means releasemap.DefaultExclude(); an empty, non-nil slice excludes nothing.
 	Exclude []string
 
 	// DefaultBranch is the branch whose history counts besides the release
@@ -60,25 +61,6 @@ type Options struct {
 	// without scripts instead of an *EmptyError (ErrEmpty). Off by
 	// default: an empty map is almost always a wrong tag rule or folder.
 	AllowEmpty bool
-}
-
-// DefaultInclude returns the include globs used when Options.Include is
-// nil: files whose extension is a script language's. It is the release
-// map's default (releasemap.DefaultInclude; a test keeps them equal).
-func DefaultInclude() []string {
-	return []string{"**/*.{js,cjs,mjs,ts,cts,mts,sh,bash,py,rb,sql}"}
-}
-
-// DefaultExclude returns the exclude globs used when Options.Exclude is nil:
-// tests, specs and type declarations, dotfiles, tool configuration and down
-// migrations (releasemap.DefaultExclude).
-func DefaultExclude() []string {
-	return []string{
-		"**/*.spec.*", "**/*.test.*", "**/*.d.ts", "**/*.d.mts", "**/*.d.cts",
-		"**/__tests__/**", "**/__mocks__/**", "**/node_modules/**",
-		"**/.*", "**/.*/**", "**/*.config.*",
-		"**/down.*", "**/*.down.*", "**/*_down.*", "**/*-down.*", "**/down/**",
-	}
 }
 
 // settings is the validated, normalised form of Options.
@@ -159,10 +141,10 @@ type filter struct {
 
 func newFilter(include, exclude []string) (filter, error) {
 	if include == nil {
-		include = DefaultInclude()
+		include = releasemap.DefaultInclude()
 	}
 	if exclude == nil {
-		exclude = DefaultExclude()
+		exclude = releasemap.DefaultExclude()
 	}
 	for _, list := range [][]string{include, exclude} {
 		for _, p := range list {

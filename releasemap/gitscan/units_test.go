@@ -9,6 +9,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/relmig/relmig/releasemap"
 )
 
 func TestReleaseVersion(t *testing.T) {
@@ -84,7 +85,7 @@ func TestFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	none, _ := newFilter([]string{"**/*.ts"}, []string{})
-	helpers, _ := newFilter(nil, append(DefaultExclude(), "helpers/**"))
+	helpers, _ := newFilter(nil, append(releasemap.DefaultExclude(), "helpers/**"))
 	cases := []struct {
 		f    filter
 		path string
