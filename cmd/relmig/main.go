@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/root"
+	"golang.org/x/term"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=…".
@@ -30,7 +31,12 @@ func main() {
 		// The first signal cancels the run: the script's process group is
 		// stopped, the attempt recorded as interrupted, the lock released.
 		s := <-sigs
-		fmt.Fprintf(os.Stderr, "relmig: %s: stopping the running script, recording it as interrupted and releasing the lock (again to exit at once)\n", s)
+		// On a terminal the progress line may be drawn: start on a clean line.
+		lineStart := ""
+		if term.IsTerminal(int(os.Stderr.Fd())) {
+			lineStart = "\r\033[K"
+		}
+		fmt.Fprintf(os.Stderr, lineStart+"relmig: %s: stopping the running script, recording it as interrupted and releasing the lock (again to exit at once)\n", s)
 		cancel()
 		// The second exits at once, skipping that cleanup.
 		<-sigs
