@@ -8,8 +8,9 @@
 # v0.18.0 (seed.js), and upgrades it to v2.0.1 with relmig, printing each
 # command before its output:
 #
-#   map build → map check → map show → between → baseline → up (dry run)
-#   → up --apply (refused: REDIS_HOST) → up --apply (with a stand-in Redis)
+#   map build → map check → map show → between → baseline
+#   → up (dry run: exit 3, REDIS_HOST) → up --apply (refused: REDIS_HOST)
+#   → up --apply (with a stand-in Redis)
 #   → status → history → up --apply again (nothing to do) → verify the data
 #
 # Every step has an expected exit code; any other ends the demo with exit 1.
@@ -125,10 +126,11 @@ step 0 relmig between v0.18.0 v2.0.1
 say "Adopt the database: everything up to v0.18.0 was done by hand."
 step 0 relmig baseline v0.18.0 --reason "upgraded by hand before relmig"
 
-say "Plan the upgrade (a dry run is the default)."
-step 0 relmig up --to v2.0.1
+say "Plan the upgrade (a dry run is the default). A script needs Redis and REDIS_HOST"
+say "is not set: the dry run says --apply would refuse, and exits 3 (a pipeline gates on it)."
+step 3 relmig up --to v2.0.1
 
-say "Apply it. A script needs Redis and REDIS_HOST is not set: refused, nothing runs."
+say "Apply it anyway: refused, nothing runs."
 step 3 relmig up --to v2.0.1 --apply
 
 say "Start a stand-in Redis and apply again."
