@@ -48,6 +48,9 @@ test: $(BIN)/devdb $(STATICCHECK) $(BIN)/relmig node_modules/.installed
 
 test-inner: lint
 	GO=$(GO) scripts/readme-check.sh
+	@# make demo, the README's other command, must keep working: its
+	@# output is shown only when it fails.
+	@log=$$(mktemp); if GO=$(GO) scripts/demo/demo.sh >"$$log" 2>&1; then echo "demo: ok"; rm -f "$$log"; else cat "$$log"; rm -f "$$log"; exit 1; fi
 	$(GO) test -race -count=1 ./...
 
 # readme-check runs every example command of README.md as written and
