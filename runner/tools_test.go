@@ -1,9 +1,6 @@
 package runner_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/runner"
+	"github.com/relmig/relmig/runner/toolchain/toolchaintest"
 )
 
 // npmRegistry is a small npm registry serving fake tools: a node whose
@@ -57,7 +55,7 @@ func (r *npmRegistry) publish(t *testing.T, name, version string, bins []string,
 		}
 		files["bin/"+b] = "#!/bin/sh\nif [ \"$1\" = --version ]; then echo " + v + "; else echo " + b + " \"$@\"; fi\n"
 	}
-	tgz := tarball(t, files)
+	tgz := toolchaintest.Tarball(t, files)
 	sum := sha512.Sum512(tgz)
 	path := "/-/" + name + "-" + version + ".tgz"
 	r.mu.Lock()
@@ -96,32 +94,6 @@ func (r *npmRegistry) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.downloads
-}
-
-func tarball(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for name, content := range files {
-		mode := int64(0o644)
-		if strings.HasPrefix(content, "#!") {
-			mode = 0o755
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: mode, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // toolScript reports the toolchain and folder it runs with.

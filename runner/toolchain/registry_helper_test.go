@@ -1,9 +1,6 @@
 package toolchain_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha1"
 	"crypto/sha512"
 	"encoding/base64"
@@ -15,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/relmig/relmig/runner/toolchain/toolchaintest"
 )
 
 // fakeRegistry is a minimal npm registry: metadata on one server, tarballs
@@ -122,7 +121,7 @@ func (f *fakeRegistry) set(fn func()) {
 // content; executables are written with mode 0755 when they start with #!).
 func (f *fakeRegistry) add(t *testing.T, name, version string, files map[string]string, bin, engines map[string]string) fakeVersion {
 	t.Helper()
-	tgz := makeTarball(t, files)
+	tgz := toolchaintest.Tarball(t, files)
 	s512 := sha512.Sum512(tgz)
 	s1 := sha1.Sum(tgz)
 	path := "/tarballs/" + strings.ReplaceAll(name, "/", "_") + "-" + version + ".tgz"
@@ -216,31 +215,4 @@ func (f *fakeRegistry) serveTarball(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	_, _ = w.Write(body)
-}
-
-// makeTarball builds an npm tarball: every file under package/.
-func makeTarball(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for name, content := range files {
-		mode := int64(0o644)
-		if strings.HasPrefix(content, "#!") {
-			mode = 0o755
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: mode, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
