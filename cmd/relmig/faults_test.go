@@ -214,9 +214,10 @@ func TestClosedOutputKeepsRunning(t *testing.T) {
 }
 
 // TestBlipAfterScript: the server goes away just after a script succeeded
-// and comes back a moment later. The outcome write is retried, the run
-// exits 0, and history says succeeded: the next run has nothing to do.
-// The lease survives the failed renewals in between.
+// and comes back a few seconds later. The outcome write is retried, the
+// run exits 0, and history says succeeded: the next run has nothing to do.
+// The lease survives the failed renewal in between (one failed renewal
+// used to lose it).
 func TestBlipAfterScript(t *testing.T) {
 	t.Parallel()
 	srv := startDevServer(t)
@@ -229,7 +230,7 @@ echo 1 > "$MARKS/blip.done"
 `,
 		"migrations/after.sh": markScript,
 	})
-	up := []string{"up", "--apply", "--lease", "10s", "--server-timeout", "2s", "--cache-dir", filepath.Join(a.dir, "cache")}
+	up := []string{"up", "--apply", "--lease", "30s", "--server-timeout", "2s", "--cache-dir", filepath.Join(a.dir, "cache")}
 	p := a.start(up...)
 	a.waitFor(p, "blip.started")
 	srv.kill()
@@ -237,7 +238,10 @@ echo 1 > "$MARKS/blip.done"
 		t.Fatal(err)
 	}
 	a.waitFor(p, "blip.done")
-	time.Sleep(time.Second) // let an outcome write fail; the verdict does not depend on it
+	// The server stays away for longer than the renewal interval (a third
+	// of the lease), so at least one renewal fails, as do the first outcome
+	// writes; the lease is still valid when it comes back.
+	time.Sleep(11 * time.Second)
 	srv.start()
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit code %d, want 0: the outcome write is retried\nstderr:\n%s", code, p.stderr)
