@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner/process"
@@ -165,11 +166,19 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	res, err := process.Run(ctx, process.Spec{
+	spec := process.Spec{
 		Argv: argv, Dir: p.dir, Env: envList(env), Live: r.opts.Live, Prefix: "  │ setup: ",
 		Redact: r.opts.Redact, Command: r.opts.Command, Grace: r.opts.Grace,
 		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, "setup-"+safeName(tag)+".log"),
-	})
+	}
+	// The migration's timeout bounds its setup too: a stalled install
+	// must stop the run, not hang it.
+	if s.Timeout != "" {
+		if spec.Timeout, err = time.ParseDuration(s.Timeout); err != nil {
+			return fmt.Errorf("setup: timeout: %w", err)
+		}
+	}
+	res, err := process.Run(ctx, spec)
 	if err != nil {
 		return fmt.Errorf("setup in checkout of %s failed (%s; log %s): %w", tag, res, res.LogFile, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/runner"
+	"github.com/relmig/relmig/runner/process"
 )
 
 // greet imports application code that only its own release has.
@@ -207,4 +208,32 @@ func planTo(t *testing.T, f *fixture, seq *releasemap.Sequence, target string) [
 		t.Fatalf("plan: %v %v", err, res.Err())
 	}
 	return res.Plan
+}
+
+// TestSetupTimeout: the migration's timeout bounds its checkout's setup:
+// a setup that hangs (a stalled install) is stopped, and nothing is
+// recorded for the script, which never started.
+func TestSetupTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.repo.release("v1.0.0", map[string]string{"migrations/a.sh": markOnly})
+	seq := f.load(`relmig: 1
+dir: migrations
+runner:
+  command: "sh {path}"
+  workdir: release
+  timeout: 1s
+  setup: 'echo installing; sleep 300'
+releases:
+  - version: v1.0.0
+    migrations:
+      - id: a.sh
+`)
+	_, err := f.runner(seq, nil).Apply(testCtx(t), nil, f.plan(seq))
+	if !errors.Is(err, runner.ErrNotStarted) || !errors.Is(err, process.ErrTimeout) {
+		t.Fatalf("Apply = %v, want not started because the setup timed out", err)
+	}
+	if f.marked("a.sh") || f.records() != 0 {
+		t.Fatal("the script ran, or something was recorded")
+	}
 }
