@@ -8,6 +8,7 @@ import (
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
+	"github.com/relmig/relmig/runner/process"
 )
 
 // ErrNotStarted is wrapped by the error of a run that stopped because a
@@ -123,12 +124,13 @@ func (e *OrphanError) Error() string {
 // lock, another run's work is still going on.
 func (e *OrphanError) Unwrap() error { return lock.ErrHeld }
 
-// shellQuote quotes s for a POSIX shell when it needs quoting.
+// shellQuote quotes s for a POSIX shell when it needs quoting, so that the
+// command reads as typed when it can (process.ShellQuote always quotes).
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@", r))
 	}) < 0 {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return process.ShellQuote(s)
 }

@@ -76,7 +76,8 @@ type Options struct {
 	// printed its done marker may take to exit by itself (default
 	// process.DefaultMarkerGrace).
 	Grace, MarkerGrace time.Duration
-	// Export writes a release's tree into dest (gitscan.ExportTree in
+	// Export writes a release's tree into dest, all or nothing: a dest
+	// that exists is a complete checkout (gitscan.ExportTree in
 	// production); required when a migration runs with workdir: release.
 	Export func(ctx context.Context, tag, dest string) error
 	// AcceptChanged names migrations allowed to run although their content

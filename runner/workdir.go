@@ -41,8 +41,8 @@ type prepared struct {
 func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner) (prepared, error) {
 	g := e.Migration
 	p := prepared{root: r.opts.RepoRoot}
-	tag := r.seq.Tag(e.Release)
-	checkout := (s.Workdir == "release" || g.RemovedIn != "") && tag != ""
+	tag := r.releaseTag(e, s)
+	checkout := tag != ""
 	if checkout {
 		root, err := r.checkout(ctx, e, tag)
 		if err != nil {
@@ -63,7 +63,7 @@ func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s release
 			return prepared{}, err
 		}
 	}
-	p.script = filepath.Join(p.root, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath()))
+	p.script = r.scriptIn(p.root, g)
 	if _, err := os.Stat(p.script); err != nil {
 		return prepared{}, fmt.Errorf("script %s: %w", g.ScriptPath(), err)
 	}
@@ -102,15 +102,33 @@ func insideDir(root, cwd string) (string, error) {
 // exporting or setting up anything: in the repository, or in a checkout
 // already exported.
 func (r *Runner) scriptPath(e releasemap.RangeEntry, s releasemap.Runner) (string, bool) {
-	g := e.Migration
-	work := r.opts.RepoRoot
-	if tag := r.seq.Tag(e.Release); (s.Workdir == "release" || g.RemovedIn != "") && tag != "" {
-		work = filepath.Join(r.opts.CacheDir, "checkouts", safeName(tag))
-		if _, err := os.Stat(work); err != nil {
+	root := r.opts.RepoRoot
+	if tag := r.releaseTag(e, s); tag != "" {
+		root = r.checkoutDir(tag)
+		if _, err := os.Stat(root); err != nil {
 			return "", false
 		}
 	}
-	return filepath.Join(work, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath())), true
+	return r.scriptIn(root, e.Migration), true
+}
+
+// releaseTag is the tag whose checkout e runs from (workdir: release, or a
+// script a later release deleted), or "" when it runs from the repository.
+func (r *Runner) releaseTag(e releasemap.RangeEntry, s releasemap.Runner) string {
+	if s.Workdir != "release" && e.Migration.RemovedIn == "" {
+		return ""
+	}
+	return r.seq.Tag(e.Release)
+}
+
+// checkoutDir is where tag's checkout lives in the cache.
+func (r *Runner) checkoutDir(tag string) string {
+	return filepath.Join(r.opts.CacheDir, "checkouts", safeName(tag))
+}
+
+// scriptIn is g's script in the tree at root.
+func (r *Runner) scriptIn(root string, g *releasemap.Migration) string {
+	return filepath.Join(root, filepath.FromSlash(r.opts.Dir), filepath.FromSlash(g.ScriptPath()))
 }
 
 // checkout exports tag's tree into the cache once and returns its folder.
@@ -118,7 +136,7 @@ func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag stri
 	if r.opts.Export == nil {
 		return "", errors.New("workdir release: no way to export releases was configured")
 	}
-	dest := filepath.Join(r.opts.CacheDir, "checkouts", safeName(tag))
+	dest := r.checkoutDir(tag)
 	if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
 		r.emit(Event{Kind: EventSetup, Entry: e, Note: "exporting " + tag})
 		if err := r.export(ctx, tag, dest); err != nil {
@@ -188,24 +206,15 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	return nil
 }
 
-// export writes tag's tree to dest all or nothing: into a fresh folder
-// beside it, renamed into place once complete, so that an export cut short
-// (a crash, a full disk) is never taken for a checkout, and two runs
-// exporting at once do not write into one folder.
+// export writes tag's tree to dest with Options.Export, which writes it
+// all or nothing (gitscan.ExportTree exports into a temporary sibling and
+// renames it into place), so that an export cut short is never taken for
+// a checkout. Of two runs exporting at once, the second finds dest there.
 func (r *Runner) export(ctx context.Context, tag, dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dest), filepath.Base(dest)+".export-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp) // gone after the rename; what is left otherwise
-	tree := filepath.Join(tmp, "tree")
-	if err := r.opts.Export(ctx, tag, tree); err != nil {
-		return err
-	}
-	if err := os.Rename(tree, dest); err != nil {
+	if err := r.opts.Export(ctx, tag, dest); err != nil {
 		if _, serr := os.Stat(dest); serr == nil {
 			return nil // another run finished the same export first
 		}
