@@ -3,8 +3,10 @@ package baselinecmd
 
 import (
 	"fmt"
-	"github.com/relmig/relmig/upgrade"
 	"strings"
+
+	"github.com/relmig/relmig/internal/table"
+	"github.com/relmig/relmig/upgrade"
 
 	"github.com/spf13/cobra"
 
@@ -89,10 +91,10 @@ func run(cmd *cobra.Command, opts *Options) error {
 func writeTable(f *cmdutil.Factory, seq *releasemap.Sequence, rep *upgrade.BaselineReport) error {
 	if len(rep.Baselined) == 0 {
 		fmt.Fprintf(f.IO.ErrOut, "nothing to baseline: all %s up to %s already have a record\n",
-			cmdutil.Plural(len(rep.AlreadyRecorded), "migration"), rep.Version)
+			table.Plural(len(rep.AlreadyRecorded), "migration"), rep.Version)
 		return nil
 	}
-	t := cmdutil.NewTable(f.IO.Out, "RELEASE", "MIGRATION")
+	t := table.New(f.IO.Out, "RELEASE", "MIGRATION")
 	for _, id := range rep.Baselined {
 		e, _ := seq.Lookup(id)
 		t.Row(e.Release.String(), id)
@@ -101,6 +103,6 @@ func writeTable(f *cmdutil.Factory, seq *releasemap.Sequence, rep *upgrade.Basel
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "baselined %s up to %s (run %s); %d already had a record\n",
-		cmdutil.Plural(len(rep.Baselined), "migration"), rep.Version, rep.RunID, len(rep.AlreadyRecorded))
+		table.Plural(len(rep.Baselined), "migration"), rep.Version, rep.RunID, len(rep.AlreadyRecorded))
 	return nil
 }

@@ -3,8 +3,10 @@ package betweencmd
 
 import (
 	"fmt"
-	"github.com/relmig/relmig/upgrade"
 	"strings"
+
+	"github.com/relmig/relmig/internal/table"
+	"github.com/relmig/relmig/upgrade"
 
 	"github.com/spf13/cobra"
 
@@ -87,10 +89,10 @@ func run(opts *Options) error {
 
 func render(f *cmdutil.Factory, res Result, rg *releasemap.Range) error {
 	io := f.IO
-	fmt.Fprintf(io.ErrOut, "%s from %s (exclusive) to %s (inclusive)\n", cmdutil.Plural(len(res.Migrations), "migration"), res.From, res.To)
+	fmt.Fprintf(io.ErrOut, "%s from %s (exclusive) to %s (inclusive)\n", table.Plural(len(res.Migrations), "migration"), res.From, res.To)
 	if len(res.Migrations) > 0 {
-		t := cmdutil.NewTable(io.Out, "#", "RELEASE", "MIGRATION", "NOTES")
-		t.Fit(f.TableWidth(), cmdutil.Keep, cmdutil.Keep, cmdutil.CutMiddle(24), cmdutil.CutEnd(24))
+		t := table.New(io.Out, "#", "RELEASE", "MIGRATION", "NOTES")
+		t.Fit(f.TableWidth(), table.Keep, table.Keep, table.CutMiddle(24), table.CutEnd(24))
 		for i, g := range res.Migrations {
 			notes := g.Notes
 			if g.Via != "" {

@@ -39,10 +39,10 @@ func WriteAttempts(w io.Writer, as []history.Attempt, width int) error {
 		return append(cells[:5:5], append([]string{cell}, cells[5:]...)...)
 	}
 	if width > 0 {
-		t := NewTable(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "RUN", "REASON"}, "PROGRESS")...)
-		modes := []Shrink{Keep, CutMiddle(24), Keep, Keep, Keep, Keep, CutEnd(12)}
+		t := table.New(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "RUN", "REASON"}, "PROGRESS")...)
+		modes := []table.Shrink{table.Keep, table.CutMiddle(24), table.Keep, table.Keep, table.Keep, table.Keep, table.CutEnd(12)}
 		if withProgress {
-			modes = []Shrink{Keep, CutMiddle(20), Keep, Keep, Keep, Keep, Keep, CutEnd(10)}
+			modes = []table.Shrink{table.Keep, table.CutMiddle(20), table.Keep, table.Keep, table.Keep, table.Keep, table.Keep, table.CutEnd(10)}
 		}
 		t.Fit(width, modes...)
 		for _, a := range as {
@@ -51,10 +51,10 @@ func WriteAttempts(w io.Writer, as []history.Attempt, width int) error {
 		}
 		return t.Flush()
 	}
-	t := NewTable(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT", "RUN", "BY", "REASON"}, "PROGRESS")...)
+	t := table.New(w, progress([]string{"STARTED", "MIGRATION", "RELEASE", "STATUS", "DURATION", "EXIT", "RUN", "BY", "REASON"}, "PROGRESS")...)
 	for _, a := range as {
 		t.Row(progress([]string{a.StartedAt.UTC().Format(TimeLayout), a.Migration, dash(a.Release), string(a.Status),
-			Duration(a), Exit(a), dash(a.RunID), ActorName(a.By), dash(Truncate(a.Reason, reasonWidth))}, ProgressCell(a.Progress, false))...)
+			Duration(a), Exit(a), dash(a.RunID), ActorName(a.By), dash(table.Truncate(a.Reason, reasonWidth))}, ProgressCell(a.Progress, false))...)
 	}
 	return t.Flush()
 }
@@ -114,9 +114,6 @@ func ActorName(a history.Actor) string {
 	}
 	return a.User + "@" + a.Host
 }
-
-// Truncate returns s on one line, cut to at most n runes with an ellipsis.
-func Truncate(s string, n int) string { return table.Truncate(s, n) }
 
 // ReportSuperseded tells the operator, on w, that taking or breaking the
 // lock displaced another run's lease, and which of that run's attempts

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/internal/table"
 )
 
 func TestAttemptCells(t *testing.T) {
@@ -33,13 +34,13 @@ func TestAttemptCells(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
-	if got := Truncate("short", 10); got != "short" {
+	if got := table.Truncate("short", 10); got != "short" {
 		t.Errorf("got %q", got)
 	}
-	if got := Truncate("line one\nline   two", 40); got != "line one line two" {
+	if got := table.Truncate("line one\nline   two", 40); got != "line one line two" {
 		t.Errorf("got %q", got)
 	}
-	if got := Truncate("ééééééééééé", 5); got != "éééé…" {
+	if got := table.Truncate("ééééééééééé", 5); got != "éééé…" {
 		t.Errorf("got %q", got)
 	}
 }

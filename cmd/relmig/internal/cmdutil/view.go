@@ -1,9 +1,6 @@
 package cmdutil
 
 import (
-	"io"
-
-	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/releasemap"
 )
 
@@ -61,27 +58,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
-// Table is the commands' text table (package internal/table).
-type Table = table.Table
-
-// Shrink says how a table column may be shortened (see table.Shrink).
-type Shrink = table.Shrink
-
-// Keep never shortens a column.
-var Keep = table.Keep
-
-// NewTable starts a table on w.
-func NewTable(w io.Writer, header ...string) *Table { return table.New(w, header...) }
-
-// CutEnd cuts the end off cells, down to min runes.
-func CutEnd(min int) Shrink { return table.CutEnd(min) }
-
-// CutMiddle cuts out the middle of cells, down to min runes.
-func CutMiddle(min int) Shrink { return table.CutMiddle(min) }
-
-// MiddleTruncate cuts s to n runes by replacing its middle with an ellipsis.
-func MiddleTruncate(s string, n int) string { return table.MiddleTruncate(s, n) }
-
-// Plural returns "1 migration" or "n migrations".
-func Plural(n int, word string) string { return table.Plural(n, word) }

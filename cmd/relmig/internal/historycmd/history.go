@@ -12,6 +12,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/lock"
 )
 
@@ -212,7 +213,7 @@ func writeTable(f *cmdutil.Factory, rep Report, withEvents bool) error {
 	if len(rep.Attempts) > 0 {
 		fmt.Fprintln(f.IO.Out)
 	}
-	t := cmdutil.NewTable(f.IO.Out, "LOCK EVENT", "LOCK", "KIND", "DISPLACED", "BY", "REASON")
+	t := table.New(f.IO.Out, "LOCK EVENT", "LOCK", "KIND", "DISPLACED", "BY", "REASON")
 	for _, e := range rep.LockEvents {
 		by := "-"
 		switch {
@@ -225,7 +226,7 @@ func writeTable(f *cmdutil.Factory, rep Report, withEvents bool) error {
 		if reason == "" && e.Kind == string(lock.EventTakeover) {
 			reason = "lease expired " + e.PreviousExpires.UTC().Format(cmdutil.TimeLayout)
 		}
-		t.Row(e.At.UTC().Format(cmdutil.TimeLayout), e.Lock, e.Kind, e.PreviousOwner.String(), by, cmdutil.Truncate(reason, 60))
+		t.Row(e.At.UTC().Format(cmdutil.TimeLayout), e.Lock, e.Kind, e.PreviousOwner.String(), by, table.Truncate(reason, 60))
 	}
 	return t.Flush()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/derive"
 	"github.com/relmig/relmig/releasemap/gitscan"
@@ -306,7 +307,7 @@ func checkBuilt(f *cmdutil.Factory, built *releasemap.Map, prev []byte) error {
 		for _, p := range pe.Problems {
 			fmt.Fprintln(f.IO.ErrOut, p.String())
 		}
-		return cmdutil.BadInput(fmt.Errorf("the built map has %s (listed above); nothing written", cmdutil.Plural(len(pe.Problems), "problem")))
+		return cmdutil.BadInput(fmt.Errorf("the built map has %s (listed above); nothing written", table.Plural(len(pe.Problems), "problem")))
 	case err != nil:
 		return cmdutil.BadInput(fmt.Errorf("the built map is invalid; nothing written: %w", err))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/derive"
 	"github.com/relmig/relmig/releasemap/gitscan"
@@ -179,7 +180,7 @@ func (res BuildResult) summarise(w io.Writer, rep *derive.Report, verbose bool) 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s, %s (%d unreleased, %d removed), %d new, %d changed, by %s\n",
-		head, cmdutil.Plural(len(res.Releases), "release"), cmdutil.Plural(migrations, "migration"),
+		head, table.Plural(len(res.Releases), "release"), table.Plural(migrations, "migration"),
 		len(res.Unreleased), len(res.Removed), len(res.New), len(res.Changed), res.By)
 	for _, d := range res.Disagreements {
 		note := ""

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/releasemap"
 	"github.com/relmig/relmig/releasemap/gitscan"
 	"github.com/relmig/relmig/runner/process"
@@ -116,9 +117,9 @@ func runCheck(ctx context.Context, opts *CheckOptions) error {
 		}
 	}
 	if !res.Valid {
-		fmt.Fprintf(f.IO.ErrOut, "%s: %s\n", file, cmdutil.Plural(len(res.Problems), "problem"))
+		fmt.Fprintf(f.IO.ErrOut, "%s: %s\n", file, table.Plural(len(res.Problems), "problem"))
 		return &cmdutil.SilentError{Code: cmdutil.ExitUsage, Err: err}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s: ok (%s, %s)\n", file, cmdutil.Plural(res.Releases, "release"), cmdutil.Plural(res.Migrations, "migration"))
+	fmt.Fprintf(f.IO.ErrOut, "%s: ok (%s, %s)\n", file, table.Plural(res.Releases, "release"), table.Plural(res.Migrations, "migration"))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/releasemap"
 )
 
@@ -112,7 +113,7 @@ func runShow(opts *ShowOptions) error {
 			return err
 		}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s, %s\n", cmdutil.Plural(len(res.Releases), "release"), cmdutil.Plural(total, "migration"))
+	fmt.Fprintf(f.IO.ErrOut, "%s, %s\n", table.Plural(len(res.Releases), "release"), table.Plural(total, "migration"))
 	return nil
 }
 
@@ -121,7 +122,7 @@ func showMigrations(out interface{ Write([]byte) (int, error) }, ms []cmdutil.Mi
 		fmt.Fprintln(out, "  (no migrations)")
 		return nil
 	}
-	t := cmdutil.NewTable(out)
+	t := table.New(out)
 	for _, g := range ms {
 		var cells []string
 		if g.Description != "" {

@@ -4,6 +4,8 @@ package statuscmd
 import (
 	"errors"
 	"fmt"
+
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/upgrade"
 
 	"github.com/spf13/cobra"
@@ -124,9 +126,9 @@ func Tile(res *plan.Result) string {
 	var state string
 	switch {
 	case len(res.Refusals) > 0:
-		state = fmt.Sprintf("refused (%s): %s", cmdutil.Plural(len(res.Refusals), "reason"), res.Refusals[0])
+		state = fmt.Sprintf("refused (%s): %s", table.Plural(len(res.Refusals), "reason"), res.Refusals[0])
 	case len(res.Plan) > 0:
-		state = fmt.Sprintf("behind: %s pending, next %s (%s)", cmdutil.Plural(len(res.Plan), "migration"),
+		state = fmt.Sprintf("behind: %s pending, next %s (%s)", table.Plural(len(res.Plan), "migration"),
 			res.Plan[0].Migration.ID, res.Plan[0].Release)
 	default:
 		state = "up to date"

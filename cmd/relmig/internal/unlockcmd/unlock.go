@@ -12,6 +12,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/lock"
 )
 
@@ -199,7 +200,7 @@ func write(f *cmdutil.Factory, rep Report) error {
 	if !rep.Locked {
 		return nil
 	}
-	t := cmdutil.NewTable(f.IO.Out, "LOCK", "HOLDER", "ACQUIRED", "RENEWED", "EXPIRES", "STATE")
+	t := table.New(f.IO.Out, "LOCK", "HOLDER", "ACQUIRED", "RENEWED", "EXPIRES", "STATE")
 	state := "live"
 	if rep.Expired {
 		state = "expired"

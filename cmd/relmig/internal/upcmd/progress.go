@@ -12,6 +12,7 @@ import (
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
 	"github.com/relmig/relmig/history"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/runner"
 	"github.com/relmig/relmig/upgrade"
 )
@@ -326,6 +327,6 @@ func (r *reporter) Upgrade(ev upgrade.Event) {
 			fmt.Fprintf(r.w, "  %s: its running attempt (started %s) is now recorded as interrupted\n", a.Migration, a.StartedAt.UTC().Format(time.RFC3339))
 		}
 	case upgrade.EventRun:
-		fmt.Fprintf(r.w, "run %s: %s to %s\n", ev.RunID, cmdutil.Plural(ev.Planned, "migration"), ev.Target)
+		fmt.Fprintf(r.w, "run %s: %s to %s\n", ev.RunID, table.Plural(ev.Planned, "migration"), ev.Target)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relmig/relmig/cmd/relmig/internal/cmdutil"
+	"github.com/relmig/relmig/internal/table"
 	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/plan"
 	"github.com/relmig/relmig/releasemap"
@@ -166,7 +167,7 @@ func renderDryRun(f *cmdutil.Factory, rep *upgrade.Report, err error) error {
 		}
 		switch {
 		case err != nil && errors.Is(err, plan.ErrRefused):
-			fmt.Fprintf(f.IO.ErrOut, "dry run: --apply would refuse (%s); nothing ran\n", cmdutil.Plural(rep.Refusals(), "reason"))
+			fmt.Fprintf(f.IO.ErrOut, "dry run: --apply would refuse (%s); nothing ran\n", table.Plural(rep.Refusals(), "reason"))
 		case err == nil && len(rep.Plan.Plan) > 0:
 			fmt.Fprintln(f.IO.ErrOut, "dry run: nothing ran; pass --apply to run the plan")
 		}
@@ -188,13 +189,13 @@ func renderApply(f *cmdutil.Factory, rep *upgrade.Report, err error) error {
 			for _, fnd := range rep.Requirements {
 				fmt.Fprintf(f.IO.ErrOut, "not met: %s\n", fnd)
 			}
-			fmt.Fprintf(f.IO.ErrOut, "refused (%s not met); nothing ran\n", cmdutil.Plural(len(rep.Requirements), "requirement"))
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s not met); nothing ran\n", table.Plural(len(rep.Requirements), "requirement"))
 		}
 		return &cmdutil.SilentError{Code: cmdutil.ExitRefused, Err: err}
 	case rep.Plan.Err() != nil:
 		_ = render(f, rep, rep.Plan)
 		if !f.JSON() {
-			fmt.Fprintf(f.IO.ErrOut, "refused (%s); nothing ran\n", cmdutil.Plural(len(rep.Plan.Refusals), "reason"))
+			fmt.Fprintf(f.IO.ErrOut, "refused (%s); nothing ran\n", table.Plural(len(rep.Plan.Refusals), "reason"))
 		}
 		return refused(err)
 	case len(rep.Plan.Plan) == 0:
@@ -208,7 +209,7 @@ func renderApply(f *cmdutil.Factory, rep *upgrade.Report, err error) error {
 	}
 	_ = rep.WriteResults(f.IO.Out)
 	if err == nil {
-		fmt.Fprintf(f.IO.ErrOut, "done: %s applied\n", cmdutil.Plural(len(rep.Applied()), "migration"))
+		fmt.Fprintf(f.IO.ErrOut, "done: %s applied\n", table.Plural(len(rep.Applied()), "migration"))
 	}
 	return err
 }
