@@ -86,6 +86,9 @@ type Options struct {
 	// OutcomeRetry is how long a failed outcome write is retried (default
 	// 30s, about one lease).
 	OutcomeRetry time.Duration
+	// NoPrepareAhead turns off preparing later releases' checkouts in the
+	// background while earlier migrations run (see checkouts).
+	NoPrepareAhead bool
 	// OrphanWait is how long Apply waits for the processes of earlier
 	// attempts on this host to end before it refuses to start (default
 	// the grace period plus 5s).
@@ -101,6 +104,8 @@ type Runner struct {
 
 	mu         sync.Mutex
 	toolchains map[string]*toolchain.Toolchain // resolved per checkout, cwd and overrides
+	checkouts  checkouts                       // prepared this run, or being prepared ahead
+	emitMu     sync.Mutex                      // one Events call at a time
 }
 
 // New returns a Runner; store records attempts, db answers pre and post
@@ -278,6 +283,8 @@ func (r *Runner) apply(ctx context.Context, lease *lock.Lease, entries []release
 		return nil, fmt.Errorf("%w: %w", ErrNotStarted, err)
 	}
 	defer guard.Close()
+	stopAhead := r.startAhead(ctx, entries)
+	defer stopAhead()
 	var applied []Result
 	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -312,10 +319,23 @@ type fence struct {
 	known  bool
 }
 
+// emit sends ev to Options.Events, one call at a time: the run, the
+// goroutines watching its script and the preparation ahead all report.
 func (r *Runner) emit(ev Event) {
 	if r.opts.Events != nil {
+		r.emitMu.Lock()
+		defer r.emitMu.Unlock()
 		r.opts.Events(ev)
 	}
+}
+
+// note reports a step of preparing e's checkout; ahead says it is prepared
+// in the background, while another migration runs.
+func (r *Runner) note(e releasemap.RangeEntry, ahead bool, text string) {
+	if ahead {
+		text = "ahead: " + text
+	}
+	r.emit(Event{Kind: EventSetup, Entry: e, Note: text})
 }
 
 // runOne runs one migration:

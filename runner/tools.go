@@ -17,7 +17,7 @@ import (
 // fetched into the cache. Every choice and fetch is announced as an
 // EventSetup note before it happens. One resolution per checkout, cwd and
 // overrides is kept for the run.
-func (r *Runner) toolchainFor(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner, root string) (*toolchain.Toolchain, error) {
+func (r *Runner) toolchainFor(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner, root string, ahead bool) (*toolchain.Toolchain, error) {
 	var mode toolchain.Mode
 	switch s.Toolchain {
 	case "", releasemap.ToolchainOff:
@@ -61,7 +61,7 @@ func (r *Runner) toolchainFor(ctx context.Context, e releasemap.RangeEntry, s re
 	res, err := toolchain.New(toolchain.Options{
 		CacheDir: tools, Env: r.opts.Env, Mode: mode, Registry: r.opts.Registry,
 		Report: func(ev toolchain.Event) {
-			r.emit(Event{Kind: EventSetup, Entry: e, Note: ev.String()})
+			r.note(e, ahead, ev.String())
 		},
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -34,38 +35,60 @@ type prepared struct {
 
 // prepare returns where and with what a migration runs. With workdir:
 // release (or for a script a later release deleted) that is a checkout of
-// the migration's own release, exported once into the cache; with workdir:
-// current, the repository. Then the toolchain is resolved for it (fetches
-// announced as EventSetup notes), and setup runs once per checkout in cwd
-// with the toolchain first on PATH.
+// the migration's own release, prepared once per run (see checkoutFor);
+// with workdir: current, the repository, with its toolchain.
 func (r *Runner) prepare(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner) (prepared, error) {
 	g := e.Migration
-	p := prepared{root: r.opts.RepoRoot}
-	tag := r.releaseTag(e, s)
-	checkout := tag != ""
-	if checkout {
-		root, err := r.checkout(ctx, e, tag)
-		if err != nil {
-			return prepared{}, err
-		}
-		p.root = root
+	var p prepared
+	var err error
+	if tag := r.releaseTag(e, s); tag != "" {
+		p, err = r.checkoutFor(ctx, e, s, tag)
+	} else {
+		p, err = r.prepareIn(ctx, e, s, r.opts.RepoRoot, false)
 	}
-	dir, err := insideDir(p.root, s.Cwd)
 	if err != nil {
 		return prepared{}, err
-	}
-	p.dir = dir
-	if p.tc, err = r.toolchainFor(ctx, e, s, p.root); err != nil {
-		return prepared{}, err
-	}
-	if checkout && s.Setup != "" {
-		if err := r.setup(ctx, e, tag, s, p); err != nil {
-			return prepared{}, err
-		}
 	}
 	p.script = r.scriptIn(p.root, g)
 	if _, err := os.Stat(p.script); err != nil {
 		return prepared{}, fmt.Errorf("script %s: %w", g.ScriptPath(), err)
+	}
+	return p, nil
+}
+
+// prepareCheckout exports tag's tree into the cache once, resolves its
+// toolchain (fetches announced as EventSetup notes) and runs setup once per
+// checkout in cwd with the toolchain first on PATH. Ahead, it runs in the
+// background while another migration runs: setup's output goes to its log
+// file only, and every note says "ahead".
+func (r *Runner) prepareCheckout(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner, tag string, ahead bool) (prepared, error) {
+	root, err := r.checkout(ctx, e, tag, ahead)
+	if err != nil {
+		return prepared{}, err
+	}
+	p, err := r.prepareIn(ctx, e, s, root, ahead)
+	if err != nil {
+		return prepared{}, err
+	}
+	if s.Setup != "" {
+		if err := r.setup(ctx, e, tag, s, p, ahead); err != nil {
+			return prepared{}, err
+		}
+	}
+	return p, nil
+}
+
+// prepareIn is the folder a migration runs in under root, and its
+// toolchain.
+func (r *Runner) prepareIn(ctx context.Context, e releasemap.RangeEntry, s releasemap.Runner, root string, ahead bool) (prepared, error) {
+	p := prepared{root: root}
+	dir, err := insideDir(root, s.Cwd)
+	if err != nil {
+		return prepared{}, err
+	}
+	p.dir = dir
+	if p.tc, err = r.toolchainFor(ctx, e, s, root, ahead); err != nil {
+		return prepared{}, err
 	}
 	return p, nil
 }
@@ -132,13 +155,13 @@ func (r *Runner) scriptIn(root string, g *releasemap.Migration) string {
 }
 
 // checkout exports tag's tree into the cache once and returns its folder.
-func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag string) (string, error) {
+func (r *Runner) checkout(ctx context.Context, e releasemap.RangeEntry, tag string, ahead bool) (string, error) {
 	if r.opts.Export == nil {
 		return "", errors.New("workdir release: no way to export releases was configured")
 	}
 	dest := r.checkoutDir(tag)
 	if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
-		r.emit(Event{Kind: EventSetup, Entry: e, Note: "exporting " + tag})
+		r.note(e, ahead, "exporting "+tag)
 		if err := r.export(ctx, tag, dest); err != nil {
 			return "", fmt.Errorf("checkout of %s: %w", tag, err)
 		}
@@ -163,14 +186,14 @@ func setupKey(s releasemap.Runner, tc *toolchain.Toolchain) string {
 }
 
 // setup runs the setup command once in a checkout (in its cwd, with its
-// toolchain), and records its success beside the checkout.
-func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string, s releasemap.Runner, p prepared) error {
+// toolchain), and records its success beside the checkout. Ahead, its
+// output goes to the log file only.
+func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string, s releasemap.Runner, p prepared, ahead bool) error {
 	key := setupKey(s, p.tc)
 	marker := p.root + setupDone
 	if prev, err := os.ReadFile(marker); err == nil && string(prev) == key {
 		return nil
 	}
-	r.emit(Event{Kind: EventSetup, Entry: e, Note: "setup in " + tag + ": " + s.Setup})
 	t, err := process.ParseShellTemplate(s.Setup)
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
@@ -189,6 +212,14 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 		Redact: r.opts.Redact, Command: r.opts.Command, Grace: r.opts.Grace,
 		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, "setup-"+safeName(tag)+".log"),
 	}
+	if ahead {
+		spec.Live = io.Discard
+	}
+	where := "log " + spec.LogFile
+	if strings.Contains(s.Setup, "{cache}") && r.opts.SharedCache != "" {
+		where += "; {cache} is " + r.opts.SharedCache
+	}
+	r.note(e, ahead, "setup in "+tag+" ("+where+"): "+s.Setup)
 	// The migration's timeout bounds its setup too: a stalled install
 	// must stop the run, not hang it.
 	if s.Timeout != "" {

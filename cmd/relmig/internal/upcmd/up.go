@@ -42,6 +42,8 @@ type Options struct {
 	Lease    time.Duration
 	Retry    []string
 	Accept   []string
+	// Ahead prepares later releases' checkouts while earlier scripts run.
+	Ahead    bool
 	Strict   bool
 	CacheDir string
 	LogDir   string
@@ -90,6 +92,7 @@ running script, records it as interrupted and releases the lock.`,
 	fl.BoolVar(&opts.Strict, "strict", false, "treat warnings (changed scripts, unknown ids, out-of-order) as refusals")
 	fl.StringVar(&opts.CacheDir, "cache-dir", "", "where release checkouts are kept (default: the user cache folder/relmig)")
 	fl.StringVar(&opts.LogDir, "log-dir", "", "where each attempt's full output is written (default: CACHE-DIR/logs)")
+	fl.BoolVar(&opts.Ahead, "prepare-ahead", true, "export and set up the next release's checkout in the background while earlier migrations run (one at a time)")
 	fl.BoolVar(&opts.AheadOK, "ahead-ok", false, "exit 0, running nothing, when the database already holds more than the target (an older release's replica restarting)")
 	addProgressFlags(fl, opts)
 	return cmd
@@ -273,7 +276,7 @@ func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *
 		URI: db.TargetURI, DB: db.Database.Name(), Redact: db.Secrets,
 		RepoRoot: repo, Dir: m.Dir, CacheDir: filepath.Join(cache, "repos", hex.EncodeToString(sum[:6])), LogDir: logs,
 		SharedCache: filepath.Join(cache, "shared"), ToolCacheDir: filepath.Join(cache, "tools"), Registry: npmRegistry(f),
-		Env: f.Environ(), AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock,
+		Env: f.Environ(), AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock, NoPrepareAhead: !opts.Ahead,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
 		},
