@@ -234,6 +234,7 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if err := os.WriteFile(marker, []byte(key), 0o644); err != nil {
 		return fmt.Errorf("setup: record success: %w", err)
 	}
+	r.note(e, ahead, fmt.Sprintf("setup in %s done in %s", tag, res.Duration.Round(100*time.Millisecond)))
 	return nil
 }
 

