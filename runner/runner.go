@@ -55,9 +55,11 @@ type Options struct {
 	Actor  history.Actor
 	// Live receives the scripts' output as it is printed, prefixed.
 	Live io.Writer
-	// Events receives progress; nil ignores it. While a script runs, it
-	// is also called from the goroutines that watch the script, never two
-	// calls at once and never after the script's EventEnd.
+	// Events receives progress; nil ignores it. Besides the run's own
+	// goroutine it is called from the goroutines that watch a running
+	// script (never after the script's EventEnd) and from the preparation
+	// of checkouts ahead (EventSetup notes starting "ahead: "); never two
+	// calls at once, and none after Apply returned.
 	Events func(Event)
 	// HeartbeatAfter is how long a script may print nothing before an
 	// EventHeartbeat says it still runs, and HeartbeatEvery how often
