@@ -234,7 +234,11 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if err := os.WriteFile(marker, []byte(key), 0o644); err != nil {
 		return fmt.Errorf("setup: record success: %w", err)
 	}
-	r.note(e, ahead, fmt.Sprintf("setup in %s done in %s", tag, res.Duration.Round(100*time.Millisecond)))
+	took := res.Duration.Round(time.Millisecond)
+	if took >= time.Second {
+		took = res.Duration.Round(100 * time.Millisecond)
+	}
+	r.note(e, ahead, fmt.Sprintf("setup in %s done in %s", tag, took))
 	return nil
 }
 
