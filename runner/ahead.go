@@ -103,7 +103,8 @@ func (r *Runner) checkoutFor(ctx context.Context, e releasemap.RangeEntry, s rel
 }
 
 // prepareAhead prepares, one at a time and in plan order, the checkouts
-// of the releases after the first, skipping those already claimed; it
+// with a setup of the releases after the first, skipping those already
+// claimed; it
 // returns when all are prepared, one failed, or ctx is done. Only a
 // release's first migration is prepared ahead: a later one of the same
 // release with other settings is prepared by the run itself, after the
@@ -122,8 +123,11 @@ func (r *Runner) prepareAhead(ctx context.Context, entries []releasemap.RangeEnt
 		}
 		first := len(seen) == 0
 		seen[tag] = true
-		if first || s.Command == "" {
-			continue // the run's own first step, or a migration that cannot start
+		if first || s.Command == "" || s.Setup == "" {
+			// The run's own first step, a migration that cannot start, or
+			// a checkout that is only an export: cheap enough to make when
+			// its turn comes, with nothing to overlap.
+			continue
 		}
 		j, mine := r.checkouts.claim(prepKey(tag, s), true)
 		if !mine {
