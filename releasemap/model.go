@@ -67,8 +67,12 @@ type Runner struct {
 	Setup string `yaml:"setup,omitempty"`
 	// Env adds variables; values are templates too.
 	Env map[string]string `yaml:"env,omitempty"`
-	// Timeout is a Go duration ("30m").
+	// Timeout is a Go duration ("30m"); it bounds setup too unless
+	// SetupTimeout is set.
 	Timeout string `yaml:"timeout,omitempty"`
+	// SetupTimeout bounds one checkout's setup (a cold install and build
+	// can take far longer than any script).
+	SetupTimeout string `yaml:"setup_timeout,omitempty"`
 	// DoneMarker is a regular expression: once a line matches, the script
 	// counts as finished even if it never exits.
 	DoneMarker string `yaml:"done_marker,omitempty"`
@@ -97,6 +101,7 @@ type RunnerOverride struct {
 	Setup          *string           `yaml:"setup,omitempty"`
 	Env            map[string]string `yaml:"env,omitempty"`
 	Timeout        *string           `yaml:"timeout,omitempty"`
+	SetupTimeout   *string           `yaml:"setup_timeout,omitempty"`
 	DoneMarker     *string           `yaml:"done_marker,omitempty"`
 	Cwd            *string           `yaml:"cwd,omitempty"`
 	Toolchain      *string           `yaml:"toolchain,omitempty"`
@@ -214,6 +219,7 @@ func (g *Migration) Effective(defaults Runner) Runner {
 	set(&r.Workdir, o.Workdir)
 	set(&r.Setup, o.Setup)
 	set(&r.Timeout, o.Timeout)
+	set(&r.SetupTimeout, o.SetupTimeout)
 	set(&r.DoneMarker, o.DoneMarker)
 	set(&r.Cwd, o.Cwd)
 	set(&r.Toolchain, o.Toolchain)

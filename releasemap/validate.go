@@ -123,9 +123,12 @@ func (v *validator) runner(lineOf func(string) int, where string, r Runner) {
 	default:
 		v.ps.add(lineOf("workdir"), "%sworkdir %q: want release or current", where, r.Workdir)
 	}
-	if r.Timeout != "" {
-		if d, err := time.ParseDuration(r.Timeout); err != nil || d <= 0 {
-			v.ps.add(lineOf("timeout"), "%stimeout %q is not a positive duration such as 30m", where, r.Timeout)
+	for _, t := range []struct{ key, value string }{{"timeout", r.Timeout}, {"setup_timeout", r.SetupTimeout}} {
+		if t.value == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(t.value); err != nil || d <= 0 {
+			v.ps.add(lineOf(t.key), "%s%s %q is not a positive duration such as 30m", where, t.key, t.value)
 		}
 	}
 	if r.DoneMarker != "" {

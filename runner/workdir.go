@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -220,10 +221,10 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 		where += "; {cache} is " + r.opts.SharedCache
 	}
 	r.note(e, ahead, "setup in "+tag+" ("+where+"): "+s.Setup)
-	// The migration's timeout bounds its setup too: a stalled install
-	// must stop the run, not hang it.
-	if s.Timeout != "" {
-		if spec.Timeout, err = time.ParseDuration(s.Timeout); err != nil {
+	// A stalled install must stop the run, not hang it: setup_timeout
+	// bounds it, else the migration's timeout.
+	if limit := cmp.Or(s.SetupTimeout, s.Timeout); limit != "" {
+		if spec.Timeout, err = time.ParseDuration(limit); err != nil {
 			return fmt.Errorf("setup: timeout: %w", err)
 		}
 	}

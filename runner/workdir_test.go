@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -211,30 +212,50 @@ func planTo(t *testing.T, f *fixture, seq *releasemap.Sequence, target string) [
 	return res.Plan
 }
 
-// TestSetupTimeout: the migration's timeout bounds its checkout's setup:
-// a setup that hangs (a stalled install) is stopped, and nothing is
-// recorded for the script, which never started.
+// TestSetupTimeout: setup_timeout, else the migration's timeout, bounds
+// its checkout's setup: a setup that hangs (a stalled install) is
+// stopped, and nothing is recorded for the script, which never started;
+// with a setup_timeout long enough, the same setup outlives the script's
+// timeout.
 func TestSetupTimeout(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	f.repo.release("v1.0.0", map[string]string{"migrations/a.sh": markOnly})
-	seq := f.load(`relmig: 1
+	for _, tc := range []struct {
+		name, timeouts, setup string
+		stopped               bool
+	}{
+		{"timeout bounds setup", "timeout: 1s", "echo installing; sleep 300", true},
+		{"setup_timeout bounds setup", "timeout: 10m\n  setup_timeout: 1s", "echo installing; sleep 300", true},
+		{"setup_timeout outlasts timeout", "timeout: 1s\n  setup_timeout: 10m", "sleep 1.5", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			f.repo.release("v1.0.0", map[string]string{"migrations/a.sh": markOnly})
+			seq := f.load(fmt.Sprintf(`relmig: 1
 dir: migrations
 runner:
   command: "sh {path}"
   workdir: release
-  timeout: 1s
-  setup: 'echo installing; sleep 300'
+  %s
+  setup: '%s'
 releases:
   - version: v1.0.0
     migrations:
       - id: a.sh
-`)
-	_, err := f.runner(seq, nil).Apply(testCtx(t), nil, f.plan(seq))
-	if !errors.Is(err, runner.ErrNotStarted) || !errors.Is(err, process.ErrTimeout) {
-		t.Fatalf("Apply = %v, want not started because the setup timed out", err)
-	}
-	if f.marked("a.sh") || f.records() != 0 {
-		t.Fatal("the script ran, or something was recorded")
+`, tc.timeouts, tc.setup))
+			_, err := f.runner(seq, nil).Apply(testCtx(t), nil, f.plan(seq))
+			if !tc.stopped {
+				if err != nil || !f.marked("a.sh") {
+					t.Fatalf("Apply = %v, marked %v: want the setup to finish and the script to run", err, f.marked("a.sh"))
+				}
+				return
+			}
+			if !errors.Is(err, runner.ErrNotStarted) || !errors.Is(err, process.ErrTimeout) {
+				t.Fatalf("Apply = %v, want not started because the setup timed out", err)
+			}
+			if f.marked("a.sh") || f.records() != 0 {
+				t.Fatal("the script ran, or something was recorded")
+			}
+		})
 	}
 }
