@@ -162,7 +162,12 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 // inflater, the read buffer and the delta base cache.
 type packReader struct {
 	set *packSet
+	// inf inflates objects from the window they start in; zr, from the
+	// pack file, the rare ones the window does not hold to their end.
+	inf inflater
 	zr  io.ReadCloser
+	// head is the buffer commit headers are inflated into (see read).
+	head []byte
 	// Windows of the pack read with one pread each, most recent first:
 	// a walk reads neighbouring objects (git packs commits, then trees,
 	// by recency), so most objects come from a window already read.
@@ -190,7 +195,8 @@ func newPackReader(set *packSet) *packReader {
 }
 
 // read returns the object's type and content; ok is false when no pack
-// has it. With head, a commit may come back cut after its committer line.
+// has it. With head, a commit may come back cut after its committer line,
+// in a buffer that the next read reuses.
 func (pr *packReader) read(h plumbing.Hash, head bool) (plumbing.ObjectType, []byte, bool, error) {
 	for _, p := range pr.set.packs {
 		if off, ok := p.find(h); ok {
@@ -364,6 +370,14 @@ type windowReader struct {
 	spilled int
 }
 
+// rest returns what the window holds from the reader's position on.
+func (r *windowReader) rest() []byte {
+	if w := r.win; w != nil && r.pos >= w.off && r.pos < w.off+int64(len(w.data)) {
+		return w.data[r.pos-w.off:]
+	}
+	return nil
+}
+
 // ReadByte implements io.ByteReader, which flate uses directly.
 func (r *windowReader) ReadByte() (byte, error) {
 	if w := r.win; r.pos >= w.off && r.pos < w.off+int64(len(w.data)) {
@@ -412,7 +426,19 @@ type byteReader interface {
 }
 
 // inflate reads size bytes of zlib data from src.
-func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
+func (pr *packReader) inflate(src *windowReader, size int64) ([]byte, error) {
+	if err := pr.inf.reset(src.rest(), make([]byte, 0, size), int(size)); err == nil {
+		if out, err := pr.inf.all(); err == nil {
+			return out, nil
+		}
+	}
+	// The window ends inside the stream (or the stream is damaged: then
+	// compress/zlib says how).
+	return pr.inflateStream(src, size)
+}
+
+// inflateStream reads size bytes of zlib data from src with compress/zlib.
+func (pr *packReader) inflateStream(src byteReader, size int64) ([]byte, error) {
 	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
@@ -423,9 +449,48 @@ func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
 	return out, nil
 }
 
+// headChunk is how many more bytes of a commit inflateHead decodes before
+// it looks for the end of the committer line again: most commits' headers
+// end within the first two chunks.
+const headChunk = 192
+
 // inflateHead inflates a commit up to the end of its committer line (or
-// whole, when it is short or has none).
-func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
+// whole, when it is short or has none), into pr.head.
+func (pr *packReader) inflateHead(src *windowReader, size int64) ([]byte, error) {
+	f := &pr.inf
+	if err := f.reset(src.rest(), pr.head, int(size)); err == nil {
+		for want := headChunk; ; want = len(f.out) + headChunk {
+			if err := f.fill(want); err != nil {
+				break
+			}
+			pr.head = f.out[:0]
+			if end := committerEnd(f.out); end > 0 {
+				return f.out[:end], nil
+			}
+			if f.done() {
+				if len(f.out) != f.limit {
+					break
+				}
+				return f.out, nil
+			}
+		}
+	}
+	return pr.inflateHeadStream(src, size)
+}
+
+// committerEnd returns the length of b up to the end of its committer line,
+// zero when that line is not complete in b.
+func committerEnd(b []byte) int {
+	if i := bytes.Index(b, []byte("\ncommitter ")); i >= 0 {
+		if j := bytes.IndexByte(b[i+1:], '\n'); j >= 0 {
+			return i + 1 + j + 1
+		}
+	}
+	return 0
+}
+
+// inflateHeadStream is inflateHead with compress/zlib.
+func (pr *packReader) inflateHeadStream(src byteReader, size int64) ([]byte, error) {
 	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
@@ -434,10 +499,8 @@ func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
 	for n < len(out) {
 		m, err := pr.zr.Read(out[n:min(len(out), n+256)])
 		n += m
-		if i := bytes.Index(out[:n], []byte("\ncommitter ")); i >= 0 {
-			if j := bytes.IndexByte(out[i+1:n], '\n'); j >= 0 {
-				return out[:i+1+j+1], nil
-			}
+		if end := committerEnd(out[:n]); end > 0 {
+			return out[:end], nil
 		}
 		if err == io.EOF && n == len(out) {
 			break
