@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/adler32"
+	"math/bits"
 )
 
 // A cold scan inflates tens of thousands of small zlib streams (commits,
@@ -29,11 +30,15 @@ var (
 	errTooLarge = errors.New("inflate: stream longer than the object's size")
 )
 
-// Huffman decoding: codes of up to huffFastBits bits are decoded with one
-// table lookup; longer ones (rare in git objects) with a canonical-code
-// walk, one bit at a time.
+// Huffman decoding: codes of up to a table's bits (litFastBits for
+// literals and lengths, distFastBits for distances and code lengths) are
+// decoded with one table lookup; longer ones, rare in git objects, with a
+// canonical-code walk, one bit at a time. The tables are rebuilt for every
+// block, and most blocks are small (a commit is one block), so they are
+// only as large as most codes need.
 const (
-	huffFastBits = 9
+	litFastBits  = 9
+	distFastBits = 7 // code length codes have at most 7 bits
 	maxCodeLen   = 15
 	maxLitCodes  = 288 // 286 used, and 2 more in the fixed code
 	maxDistCodes = 32  // 30 used, and 2 more in the fixed code
@@ -41,10 +46,11 @@ const (
 
 // huffman is one canonical Huffman code.
 type huffman struct {
-	// fast is indexed by the next huffFastBits input bits (codes are
+	// fast[:1<<bits] is indexed by the next bits input bits (codes are
 	// stored bit-reversed, as deflate sends them): symbol<<4 | length, or
 	// zero when the code is longer (or unused).
-	fast   [1 << huffFastBits]uint16
+	fast   [1 << litFastBits]uint16
+	bits   uint8
 	count  [maxCodeLen + 1]uint16 // number of codes of each length
 	symbol [maxLitCodes]uint16    // symbols ordered by code
 	// empty marks a code without symbols (a block of literals only has
@@ -53,54 +59,70 @@ type huffman struct {
 }
 
 // build makes the code whose symbols have the given code lengths (zero:
-// unused). As compress/flate does, it rejects over-subscribed codes and
-// incomplete ones other than a single code of length 1.
-func (h *huffman) build(lengths []uint8) error {
-	h.count = [maxCodeLen + 1]uint16{}
-	for _, l := range lengths {
-		h.count[l]++
+// unused), with a table of fastBits bits. As compress/flate does, it
+// rejects over-subscribed codes and incomplete ones other than a single
+// code of length 1.
+func (h *huffman) build(lengths []uint8, fastBits uint8) error {
+	var count [maxCodeLen + 1]uint16
+	var used [maxLitCodes]uint16
+	syms := used[:0]
+	for s, l := range lengths {
+		if l != 0 {
+			count[l]++
+			syms = append(syms, uint16(s))
+		}
 	}
-	h.count[0] = 0
+	return h.buildFrom(lengths, syms, &count, fastBits)
+}
+
+// buildFrom is build given the symbols whose length is not zero, in
+// increasing order, and the number of codes of each length: a dynamic
+// block's header yields both as it is read, and most of a small block's
+// literal code is unused.
+func (h *huffman) buildFrom(lengths []uint8, syms []uint16, count *[maxCodeLen + 1]uint16, fastBits uint8) error {
+	count[0] = 0
+	h.count = *count
 	left := 1
-	used := 0
 	for l := 1; l <= maxCodeLen; l++ {
 		left <<= 1
-		left -= int(h.count[l])
-		used += int(h.count[l])
+		left -= int(count[l])
 		if left < 0 {
 			return errCorrupt // over-subscribed
 		}
 	}
-	// Every entry is rewritten or cleared: a stale one would decode a
-	// symbol of the previous block's code.
-	h.fast = [1 << huffFastBits]uint16{}
-	h.empty = used == 0
+	h.bits = fastBits
+	h.empty = len(syms) == 0
 	if h.empty {
+		// No entry may be left from the previous code.
+		clear(h.fast[:1<<fastBits])
 		return nil
 	}
-	if left > 0 && !(used == 1 && h.count[1] == 1) {
+	if left > 0 && !(len(syms) == 1 && count[1] == 1) {
 		return errCorrupt // incomplete
 	}
-	var offs [maxCodeLen + 2]uint16
-	for l := 1; l <= maxCodeLen; l++ {
-		offs[l+1] = offs[l] + h.count[l]
+	var offs [maxCodeLen + 1]uint16
+	for l := 1; l < maxCodeLen; l++ {
+		offs[l+1] = offs[l] + count[l]
 	}
-	for s, l := range lengths {
-		if l != 0 {
-			h.symbol[offs[l]] = uint16(s)
-			offs[l]++
-		}
+	for _, s := range syms {
+		l := lengths[s]
+		h.symbol[offs[l]] = s
+		offs[l]++
 	}
-	// The fast table: walk the codes in canonical order, each the next
-	// integer of its length.
+	// The fast table, grown one bit at a time: fast[:1<<l] decodes the
+	// codes of up to l bits. Growing it by a bit repeats it (a shorter
+	// code's entries recur every 1<<its length), then each code of the
+	// new length takes its own entry, its bits reversed (deflate sends
+	// codes from their first bit). Every entry ends up written, so none
+	// is left from the previous code.
+	fast := h.fast[:]
+	fast[0] = 0
 	code, k := 0, 0
-	for l := 1; l <= huffFastBits; l++ {
-		for i := 0; i < int(h.count[l]); i++ {
-			rev := reverseBits(uint16(code), l)
-			entry := h.symbol[k]<<4 | uint16(l)
-			for j := int(rev); j < 1<<huffFastBits; j += 1 << l {
-				h.fast[j] = entry
-			}
+	for l := 1; l <= int(fastBits); l++ {
+		half := 1 << (l - 1)
+		copy(fast[half:2*half], fast[:half])
+		for range int(count[l]) {
+			fast[bits.Reverse16(uint16(code))>>(16-l)] = h.symbol[k]<<4 | uint16(l)
 			code++
 			k++
 		}
@@ -109,14 +131,31 @@ func (h *huffman) build(lengths []uint8) error {
 	return nil
 }
 
-// reverseBits reverses the low n bits of v.
-func reverseBits(v uint16, n int) uint16 {
-	var r uint16
-	for range n {
-		r = r<<1 | v&1
-		v >>= 1
+// slow decodes a code longer than the fast table's bits (or an unused
+// one) from the next nbits bits of bitbuf, with the canonical-code walk of
+// zlib's puff.c: code is the bits read so far, first the first code of the
+// current length, index the position of that code's symbol. It returns the
+// symbol and the code's length.
+func (h *huffman) slow(bitbuf uint64, nbits uint) (int, uint, error) {
+	if h.empty {
+		return 0, 0, errCorrupt
 	}
-	return r
+	code, first, index := 0, 0, 0
+	for l := uint(1); l <= maxCodeLen; l++ {
+		if l > nbits {
+			return 0, 0, errNeedInput
+		}
+		code |= int(bitbuf>>(l-1)) & 1
+		count := int(h.count[l])
+		if code-count < first {
+			return int(h.symbol[index+code-first]), l, nil
+		}
+		index += count
+		first += count
+		first <<= 1
+		code <<= 1
+	}
+	return 0, 0, errCorrupt
 }
 
 // Length and distance codes (RFC 1951, 3.2.5): base values and numbers of
@@ -158,6 +197,7 @@ type inflater struct {
 	fixedLit, fixedDist *huffman
 	curLit, curDist     *huffman
 	lengths             [maxLitCodes + maxDistCodes]uint8
+	syms                [maxLitCodes + maxDistCodes]uint16 // dynamicCodes' scratch
 	clen                huffman
 }
 
@@ -255,39 +295,21 @@ func (f *inflater) decode(h *huffman) (int, error) {
 	if f.nbits < maxCodeLen {
 		f.refill()
 	}
-	if e := h.fast[f.bits&(1<<huffFastBits-1)]; e != 0 {
-		l := uint(e & 15)
-		if l > f.nbits {
-			return 0, errNeedInput
+	e := h.fast[f.bits&(1<<h.bits-1)]
+	l := uint(e & 15)
+	sym := int(e >> 4)
+	if e == 0 {
+		var err error
+		if sym, l, err = h.slow(f.bits, f.nbits); err != nil {
+			return 0, err
 		}
-		f.bits >>= l
-		f.nbits -= l
-		return int(e >> 4), nil
 	}
-	if h.empty {
-		return 0, errCorrupt
+	if l > f.nbits {
+		return 0, errNeedInput
 	}
-	// The canonical-code walk (as zlib's puff.c): code is the bits read
-	// so far, first the first code of the current length, index the
-	// position of that code's symbol.
-	code, first, index := 0, 0, 0
-	for l := uint(1); l <= maxCodeLen; l++ {
-		if l > f.nbits {
-			return 0, errNeedInput
-		}
-		code |= int(f.bits>>(l-1)) & 1
-		count := int(h.count[l])
-		if code-count < first {
-			f.bits >>= l
-			f.nbits -= l
-			return int(h.symbol[index+code-first]), nil
-		}
-		index += count
-		first += count
-		first <<= 1
-		code <<= 1
-	}
-	return 0, errCorrupt
+	f.bits >>= l
+	f.nbits -= l
+	return sym, nil
 }
 
 // fill decodes until at least n bytes are out (or the stream ends).
@@ -389,14 +411,14 @@ func (f *inflater) buildFixed() error {
 		}
 	}
 	lit, dist := &huffman{}, &huffman{}
-	if err := lit.build(l[:]); err != nil {
+	if err := lit.build(l[:], litFastBits); err != nil {
 		return err
 	}
 	var d [maxDistCodes]uint8
 	for i := range d {
 		d[i] = 5
 	}
-	if err := dist.build(d[:]); err != nil {
+	if err := dist.build(d[:], distFastBits); err != nil {
 		return err
 	}
 	f.fixedLit, f.fixedDist = lit, dist
@@ -421,25 +443,26 @@ func (f *inflater) dynamicCodes() error {
 		}
 		cl[codeLenOrder[i]] = uint8(f.take(3))
 	}
-	if err := f.clen.build(cl[:]); err != nil {
+	if err := f.clen.build(cl[:], distFastBits); err != nil {
 		return err
 	}
 	if f.clen.empty {
 		return errCorrupt
 	}
+	// The lengths are counted as they are read, and only those that are
+	// not zero are stored: runs of zeros, most of a small block's literal
+	// code, cost nothing, and buildFrom reads the lengths of syms only.
+	var litCount, distCount [maxCodeLen + 1]uint16
+	syms := f.syms[:0]
 	lengths := f.lengths[:nlit+ndist]
+	prev := uint8(0)
+	eob := false // the end-of-block symbol has a code
 	for i := 0; i < len(lengths); {
 		sym, err := f.decode(&f.clen)
 		if err != nil {
 			return err
 		}
-		if sym < 16 {
-			lengths[i] = uint8(sym)
-			i++
-			continue
-		}
-		var rep int
-		var val uint8
+		rep, val := 1, uint8(sym)
 		switch sym {
 		case 16:
 			if i == 0 {
@@ -448,94 +471,169 @@ func (f *inflater) dynamicCodes() error {
 			if err := f.need(2); err != nil {
 				return err
 			}
-			rep, val = 3+int(f.take(2)), lengths[i-1]
+			rep, val = 3+int(f.take(2)), prev
 		case 17:
 			if err := f.need(3); err != nil {
 				return err
 			}
-			rep = 3 + int(f.take(3))
-		default:
+			rep, val = 3+int(f.take(3)), 0
+		case 18:
 			if err := f.need(7); err != nil {
 				return err
 			}
-			rep = 11 + int(f.take(7))
+			rep, val = 11+int(f.take(7)), 0
 		}
 		if i+rep > len(lengths) {
 			return errCorrupt
 		}
-		for range rep {
-			lengths[i] = val
-			i++
+		if val != 0 {
+			// A run may go on from the literal code into the distance code.
+			lit := min(max(nlit-i, 0), rep)
+			litCount[val] += uint16(lit)
+			distCount[val] += uint16(rep - lit)
+			eob = eob || i <= 256 && 256 < i+rep
+			for k := i; k < i+rep; k++ {
+				lengths[k] = val
+				syms = append(syms, uint16(k))
+			}
 		}
+		prev = val
+		i += rep
 	}
-	if lengths[256] == 0 {
+	if !eob {
 		return errCorrupt // no end-of-block code
 	}
-	if err := f.lit.build(lengths[:nlit]); err != nil {
+	// syms is increasing: the literal code's symbols, then the distance
+	// code's, numbered from nlit.
+	nl := 0
+	for nl < len(syms) && int(syms[nl]) < nlit {
+		nl++
+	}
+	distSyms := syms[nl:]
+	for k := range distSyms {
+		distSyms[k] -= uint16(nlit)
+	}
+	if err := f.lit.buildFrom(lengths[:nlit], syms[:nl], &litCount, litFastBits); err != nil {
 		return err
 	}
-	return f.dist.build(lengths[nlit:])
+	return f.dist.buildFrom(lengths[nlit:], distSyms, &distCount, distFastBits)
 }
 
 // huffmanSymbols decodes a compressed block's symbols until at least n
-// bytes are out or the block ends.
+// bytes are out or the block ends. It is decode and copyMatch written out
+// with the bit buffer in local variables: this loop is where a large
+// object's inflating time goes.
 func (f *inflater) huffmanSymbols(n int) error {
 	lit, dist := f.curLit, f.curDist
-	for len(f.out) < n {
-		sym, err := f.decode(lit)
-		if err != nil {
-			return err
-		}
-		if sym < 256 {
-			if len(f.out) >= f.limit {
-				return errTooLarge
+	litMask, distMask := uint64(1)<<lit.bits-1, uint64(1)<<dist.bits-1
+	in, pos, bitbuf, nbits := f.in, f.pos, f.bits, f.nbits
+	out, limit := f.out, f.limit
+	err := error(nil)
+	for len(out) < n {
+		// One refill holds a whole length and distance (at most 48 bits).
+		if nbits < 48 {
+			if pos+8 <= len(in) {
+				bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+				pos += int((63 - nbits) >> 3)
+				nbits |= 56
+			} else {
+				for nbits <= 56 && pos < len(in) {
+					bitbuf |= uint64(in[pos]) << nbits
+					pos++
+					nbits += 8
+				}
 			}
-			f.out = append(f.out, byte(sym))
+		}
+		e := lit.fast[bitbuf&litMask]
+		l, sym := uint(e&15), int(e>>4)
+		if e == 0 {
+			if sym, l, err = lit.slow(bitbuf, nbits); err != nil {
+				break
+			}
+		}
+		if l > nbits {
+			err = errNeedInput
+			break
+		}
+		bitbuf >>= l
+		nbits -= l
+		if sym < 256 {
+			if len(out) >= limit {
+				err = errTooLarge
+				break
+			}
+			out = append(out, byte(sym))
 			continue
 		}
 		if sym == 256 {
 			f.state = blockNone
-			return nil
+			break
 		}
 		sym -= 257
 		if sym >= len(lengthBase) {
-			return errCorrupt
+			err = errCorrupt
+			break
 		}
-		if err := f.need(uint(lengthExtra[sym])); err != nil {
-			return err
+		x := uint(lengthExtra[sym])
+		if x > nbits {
+			err = errNeedInput
+			break
 		}
-		length := int(lengthBase[sym]) + int(f.take(uint(lengthExtra[sym])))
-		ds, err := f.decode(dist)
-		if err != nil {
-			return err
+		length := int(lengthBase[sym]) + int(bitbuf&(1<<x-1))
+		bitbuf >>= x
+		nbits -= x
+		e = dist.fast[bitbuf&distMask]
+		l, ds := uint(e&15), int(e>>4)
+		if e == 0 {
+			if ds, l, err = dist.slow(bitbuf, nbits); err != nil {
+				break
+			}
 		}
+		if l > nbits {
+			err = errNeedInput
+			break
+		}
+		bitbuf >>= l
+		nbits -= l
 		if ds >= len(distBase) {
-			return errCorrupt
+			err = errCorrupt
+			break
 		}
-		if err := f.need(uint(distExtra[ds])); err != nil {
-			return err
+		x = uint(distExtra[ds])
+		if x > nbits {
+			err = errNeedInput
+			break
 		}
-		d := int(distBase[ds]) + int(f.take(uint(distExtra[ds])))
-		if d > len(f.out) {
-			return errCorrupt
+		d := int(distBase[ds]) + int(bitbuf&(1<<x-1))
+		bitbuf >>= x
+		nbits -= x
+		if d > len(out) {
+			err = errCorrupt
+			break
 		}
-		if len(f.out)+length > f.limit {
-			return errTooLarge
+		if len(out)+length > limit {
+			err = errTooLarge
+			break
 		}
-		f.copyMatch(d, length)
+		out = copyMatch(out, d, length)
 	}
-	return nil
+	f.pos, f.bits, f.nbits, f.out = pos, bitbuf, nbits, out
+	return err
 }
 
-// copyMatch appends length bytes copied from d bytes back. When they
+// copyMatch appends to out length bytes copied from d bytes back. When they
 // overlap (d < length) the copied stretch repeats with period d, so it is
 // copied in chunks that are whole periods, each at most as long as what is
 // already repeated.
-func (f *inflater) copyMatch(d, length int) {
-	start := len(f.out) - d
+func copyMatch(out []byte, d, length int) []byte {
+	start := len(out) - d
+	if length <= d {
+		return append(out, out[start:start+length]...)
+	}
 	for length > 0 {
-		n := min(length, len(f.out)-start)
-		f.out = append(f.out, f.out[start:start+n]...)
+		n := min(length, len(out)-start)
+		out = append(out, out[start:start+n]...)
 		length -= n
 	}
+	return out
 }

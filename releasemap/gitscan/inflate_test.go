@@ -204,10 +204,10 @@ func FuzzInflate(f *testing.F) {
 // distance codes, and a match in it is an error, not a stale distance.
 func TestInflateEmptyCode(t *testing.T) {
 	var h huffman
-	if err := h.build([]uint8{2, 2, 2, 2}); err != nil {
+	if err := h.build([]uint8{2, 2, 2, 2}, litFastBits); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.build(make([]uint8, 30)); err != nil || !h.empty {
+	if err := h.build(make([]uint8, 30), distFastBits); err != nil || !h.empty {
 		t.Fatalf("all lengths zero: empty %v, %v", h.empty, err)
 	}
 	f := inflater{in: []byte{0, 0, 0, 0}}
@@ -227,6 +227,7 @@ func TestInflateAcrossWindowEnd(t *testing.T) {
 	z := zlibBytes(t, commit, zlib.DefaultCompression)
 	p := &packIndex{pack: bytes.NewReader(z)}
 	head := commit[:bytes.Index(commit, []byte("\n\n"))+1]
+	links := commit[:bytes.Index(commit, []byte("author "))]
 	for _, cut := range []int{0, 1, 10, len(z) / 2, len(z) - 1, len(z)} {
 		pr := newPackReader(&packSet{})
 		win := packWindow{pack: p, data: z[:cut]}
@@ -235,10 +236,12 @@ func TestInflateAcrossWindowEnd(t *testing.T) {
 		if err != nil || !bytes.Equal(got, commit) {
 			t.Fatalf("window of %d bytes: %d bytes, %v", cut, len(got), err)
 		}
-		src = &windowReader{pack: p, win: &win}
-		got, err = pr.inflateHead(src, int64(len(commit)))
-		if err != nil || !bytes.Equal(got, head) {
-			t.Fatalf("window of %d bytes: head %q, %v", cut, got, err)
+		for part, want := range map[commitPart][]byte{throughCommitter: head, throughParents: links} {
+			src = &windowReader{pack: p, win: &win}
+			got, err = pr.inflateHead(src, int64(len(commit)), part)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("window of %d bytes: part %d %q, %v", cut, part, got, err)
+			}
 		}
 	}
 }

@@ -46,30 +46,26 @@ func (r *repository) readRaw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, er
 	return b, err
 }
 
-// commitHeadObject asks readAny for a commit's headers only (up to the
-// committer line); it is never an object's real type.
-const commitHeadObject plumbing.ObjectType = -100
-
 // readAny returns the type and content of object h, from the packs when
 // they have it, else through go-git (loose objects).
 func (r *repository) readAny(t plumbing.ObjectType, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	return r.readPart(t, h, wholeObject)
+}
+
+// readPart is readAny that may return a commit cut after part of it, in a
+// buffer that the next read reuses.
+func (r *repository) readPart(t plumbing.ObjectType, h plumbing.Hash, part commitPart) (plumbing.ObjectType, []byte, error) {
 	if r.pr != nil {
-		typ, b, ok, err := r.pr.read(h, t == commitHeadObject)
+		typ, b, ok, err := r.pr.read(h, part)
 		if err != nil {
 			return 0, nil, err
 		}
 		if ok {
-			if t == commitHeadObject {
-				t = plumbing.CommitObject
-			}
 			if t != plumbing.AnyObject && typ != t {
 				return 0, nil, fmt.Errorf("object %s is a %s, not a %s", h, typ, t)
 			}
 			return typ, b, nil
 		}
-	}
-	if t == commitHeadObject {
-		t = plumbing.CommitObject
 	}
 	obj, err := r.st.EncodedObject(t, h)
 	if err != nil {
@@ -101,7 +97,17 @@ func objectBytes(obj plumbing.EncodedObject) ([]byte, error) {
 // the raw object; decoding a full object.Commit (message, signature) would
 // cost more than the walk itself.
 func (r *repository) readCommit(h plumbing.Hash) (commitHeader, error) {
-	b, err := r.readRaw(commitHeadObject, h)
+	return r.readCommitPart(h, throughCommitter)
+}
+
+// readCommitLinks reads a commit's tree and parents only; its time is left
+// zero. A walk reads every commit, and the time of only a few.
+func (r *repository) readCommitLinks(h plumbing.Hash) (commitHeader, error) {
+	return r.readCommitPart(h, throughParents)
+}
+
+func (r *repository) readCommitPart(h plumbing.Hash, part commitPart) (commitHeader, error) {
+	_, b, err := r.readPart(plumbing.CommitObject, h, part)
 	if err != nil {
 		return commitHeader{}, err
 	}

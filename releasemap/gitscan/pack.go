@@ -194,13 +194,55 @@ func newPackReader(set *packSet) *packReader {
 	return &packReader{set: set, cache: map[baseKey]*list.Element{}}
 }
 
+// commitPart is how much of a commit a read needs.
+type commitPart int
+
+const (
+	wholeObject commitPart = iota
+	// throughCommitter is the headers up to the committer line: tree,
+	// parents, author, committer time.
+	throughCommitter
+	// throughParents is the tree and parent lines: all a walk needs.
+	throughParents
+)
+
+// end returns the length of the part of commit prefix b, or zero when b
+// does not hold all of it yet.
+func (part commitPart) end(b []byte) int {
+	if part == throughCommitter {
+		if i := bytes.Index(b, []byte("\ncommitter ")); i >= 0 {
+			if j := bytes.IndexByte(b[i+1:], '\n'); j >= 0 {
+				return i + 1 + j + 1
+			}
+		}
+		return 0
+	}
+	// The tree and parent lines come first; the part ends where a line
+	// starts that (as far as b shows) is neither.
+	pos := 0
+	for {
+		rest := b[pos:]
+		if len(rest) < len("parent ") {
+			return 0
+		}
+		if !bytes.HasPrefix(rest, []byte("tree ")) && !bytes.HasPrefix(rest, []byte("parent ")) {
+			return pos
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			return 0
+		}
+		pos += nl + 1
+	}
+}
+
 // read returns the object's type and content; ok is false when no pack
-// has it. With head, a commit may come back cut after its committer line,
-// in a buffer that the next read reuses.
-func (pr *packReader) read(h plumbing.Hash, head bool) (plumbing.ObjectType, []byte, bool, error) {
+// has it. A commit may come back cut after part of it, in a buffer that
+// the next read reuses.
+func (pr *packReader) read(h plumbing.Hash, part commitPart) (plumbing.ObjectType, []byte, bool, error) {
 	for _, p := range pr.set.packs {
 		if off, ok := p.find(h); ok {
-			typ, data, err := pr.object(p, off, 0, head)
+			typ, data, err := pr.object(p, off, 0, part)
 			if err != nil {
 				return 0, nil, false, fmt.Errorf("read %s from pack: %w", h, err)
 			}
@@ -230,14 +272,13 @@ const maxDeltaDepth = 10000
 
 // at reads the object at off of pack p, resolving deltas.
 func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error) {
-	return pr.object(p, off, depth, false)
+	return pr.object(p, off, depth, wholeObject)
 }
 
-// object reads the object at off of pack p, resolving deltas. With head,
-// an undeltified commit is inflated only up to its committer line (all a
-// walk needs: tree, parents, committer time), which skips signatures and
-// messages.
-func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int, []byte, error) {
+// object reads the object at off of pack p, resolving deltas. An
+// undeltified commit is inflated only up to the end of part, which skips
+// signatures and messages (and, for a walk, the author and committer).
+func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart) (int, []byte, error) {
 	key := baseKey{p, off}
 	if el, ok := pr.cache[key]; ok {
 		pr.lru.MoveToFront(el)
@@ -287,8 +328,8 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int
 		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
 	}
 	var data []byte
-	if head && typ == packCommit {
-		data, err = pr.inflateHead(src, size)
+	if part != wholeObject && typ == packCommit {
+		data, err = pr.inflateHead(src, size, part)
 	} else {
 		data, err = pr.inflate(src, size)
 	}
@@ -450,13 +491,13 @@ func (pr *packReader) inflateStream(src byteReader, size int64) ([]byte, error) 
 }
 
 // headChunk is how many more bytes of a commit inflateHead decodes before
-// it looks for the end of the committer line again: most commits' headers
-// end within the first two chunks.
-const headChunk = 192
+// it looks for the end of the part again: a commit's tree and parent lines
+// take 46 bytes and 48 more per parent.
+const headChunk = 128
 
-// inflateHead inflates a commit up to the end of its committer line (or
-// whole, when it is short or has none), into pr.head.
-func (pr *packReader) inflateHead(src *windowReader, size int64) ([]byte, error) {
+// inflateHead inflates a commit up to the end of part (or whole, when it
+// is short or has no such end), into pr.head.
+func (pr *packReader) inflateHead(src *windowReader, size int64, part commitPart) ([]byte, error) {
 	f := &pr.inf
 	if err := f.reset(src.rest(), pr.head, int(size)); err == nil {
 		for want := headChunk; ; want = len(f.out) + headChunk {
@@ -464,7 +505,7 @@ func (pr *packReader) inflateHead(src *windowReader, size int64) ([]byte, error)
 				break
 			}
 			pr.head = f.out[:0]
-			if end := committerEnd(f.out); end > 0 {
+			if end := part.end(f.out); end > 0 {
 				return f.out[:end], nil
 			}
 			if f.done() {
@@ -475,22 +516,11 @@ func (pr *packReader) inflateHead(src *windowReader, size int64) ([]byte, error)
 			}
 		}
 	}
-	return pr.inflateHeadStream(src, size)
-}
-
-// committerEnd returns the length of b up to the end of its committer line,
-// zero when that line is not complete in b.
-func committerEnd(b []byte) int {
-	if i := bytes.Index(b, []byte("\ncommitter ")); i >= 0 {
-		if j := bytes.IndexByte(b[i+1:], '\n'); j >= 0 {
-			return i + 1 + j + 1
-		}
-	}
-	return 0
+	return pr.inflateHeadStream(src, size, part)
 }
 
 // inflateHeadStream is inflateHead with compress/zlib.
-func (pr *packReader) inflateHeadStream(src byteReader, size int64) ([]byte, error) {
+func (pr *packReader) inflateHeadStream(src byteReader, size int64, part commitPart) ([]byte, error) {
 	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
@@ -499,7 +529,7 @@ func (pr *packReader) inflateHeadStream(src byteReader, size int64) ([]byte, err
 	for n < len(out) {
 		m, err := pr.zr.Read(out[n:min(len(out), n+256)])
 		n += m
-		if end := committerEnd(out[:n]); end > 0 {
+		if end := part.end(out[:n]); end > 0 {
 			return out[:end], nil
 		}
 		if err == io.EOF && n == len(out) {

@@ -82,12 +82,14 @@ func (w *walker) record(h plumbing.Hash) (*commitRec, error) {
 		}
 	}
 	if !read {
-		c, err := w.repo.readCommit(h)
+		// Without the time, as from the commit-graph: ensureTime reads it
+		// for the few commits that need it (those that add a script, the
+		// releases').
+		c, err := w.repo.readCommitLinks(h)
 		if err != nil {
 			return nil, err
 		}
 		root, rec.parents = c.tree, c.parents
-		rec.when, rec.tz, rec.hasTime = c.when, c.tz, true
 	}
 	rec.root = root
 	w.recs[h] = rec
@@ -273,8 +275,9 @@ func (w *walker) computeAdds(rec *commitRec) error {
 	return w.ensureTime(rec)
 }
 
-// ensureTime reads the committer time of a commit that came from the
-// commit-graph, which stores it without the time zone.
+// ensureTime reads the committer time of a commit that the walk read
+// without it (from the commit object's first lines, or from the
+// commit-graph, which stores it without the time zone).
 func (w *walker) ensureTime(rec *commitRec) error {
 	if rec.hasTime {
 		return nil
