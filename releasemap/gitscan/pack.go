@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path"
 	"strings"
 
@@ -130,21 +131,8 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 		lo = int(p.fanout[h[0]-1])
 	}
 	hi := int(p.fanout[h[0]])
-	// Binary search on the first 8 bytes as a number, the rest only on a
-	// tie: a walk looks up every commit and tree it reads.
-	key := binary.BigEndian.Uint64(h[:8])
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		name := p.names[mid*20 : mid*20+20]
-		v := binary.BigEndian.Uint64(name[:8])
-		if v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	i := lo
-	if i >= int(p.fanout[h[0]]) || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
+	i := p.search(h, lo, hi)
+	if i >= hi || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
 		return 0, false
 	}
 	off := binary.BigEndian.Uint32(p.offsets[i*4:])
@@ -156,6 +144,55 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 		return 0, false
 	}
 	return int64(binary.BigEndian.Uint64(p.large[k:])), true
+}
+
+// less reports whether the i-th name of the index sorts before h.
+func (p *packIndex) less(i int, h *plumbing.Hash, key uint64) bool {
+	name := p.names[i*20 : i*20+20]
+	v := binary.BigEndian.Uint64(name[:8])
+	return v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0
+}
+
+// search returns the first position in [lo, hi) whose name does not sort
+// before h (hi when none). Object names are uniformly distributed, so it
+// starts where h would fall if they were evenly spaced and widens from
+// there: a lookup touches a few neighbouring cache lines of the index
+// instead of the ten or so far-apart ones of a binary search, and a walk
+// looks up every commit and tree it reads.
+func (p *packIndex) search(h plumbing.Hash, lo, hi int) int {
+	key := binary.BigEndian.Uint64(h[:8])
+	if hi-lo > 8 {
+		// The bytes after the first (which the fanout has used) place h in
+		// [lo, hi) in proportion.
+		g, _ := bits.Mul64(binary.BigEndian.Uint64(h[1:9]), uint64(hi-lo))
+		guess := lo + int(g)
+		// Widen a bracket around guess by doubling steps, then bisect it.
+		step := 4
+		if p.less(guess, &h, key) {
+			lo = guess + 1
+			for lo+step < hi && p.less(lo+step, &h, key) {
+				lo += step + 1
+				step *= 2
+			}
+			hi = min(hi, lo+step)
+		} else {
+			hi = guess
+			for hi-step > lo && !p.less(hi-step-1, &h, key) {
+				hi -= step + 1
+				step *= 2
+			}
+			lo = max(lo, hi-step)
+		}
+	}
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if p.less(mid, &h, key) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // packReader reads objects from a packSet for one goroutine: it owns the

@@ -3,7 +3,10 @@ package gitscan
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -94,4 +97,48 @@ func FuzzApplyDelta(f *testing.F) {
 			t.Fatal("nil result without error")
 		}
 	})
+}
+
+// search finds every name of an index, and the place of every name it
+// lacks, as a binary search does, however the names are spread.
+func TestPackIndexSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 9, 100, 5000} {
+		for _, spread := range []string{"uniform", "clustered"} {
+			names := make([]plumbing.Hash, n)
+			for i := range names {
+				for j := range names[i] {
+					names[i][j] = byte(rng.Uint32())
+				}
+				if spread == "clustered" {
+					// Names that share bytes defeat the interpolation.
+					names[i][0], names[i][1], names[i][2] = 7, 7, byte(i%3)
+				}
+			}
+			slices.SortFunc(names, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+			p := &packIndex{}
+			for _, h := range names {
+				p.names = append(p.names, h[:]...)
+			}
+			probes := append([]plumbing.Hash(nil), names...)
+			for range 200 {
+				var h plumbing.Hash
+				for j := range h {
+					h[j] = byte(rng.Uint32())
+				}
+				probes = append(probes, h)
+				if n > 0 {
+					h = names[rng.IntN(n)]
+					h[19]++
+					probes = append(probes, h)
+				}
+			}
+			for _, h := range probes {
+				want := sort.Search(n, func(i int) bool { return bytes.Compare(names[i][:], h[:]) >= 0 })
+				if got := p.search(h, 0, n); got != want {
+					t.Fatalf("%d %s names, %s: position %d, want %d", n, spread, h, got, want)
+				}
+			}
+		}
+	}
 }
