@@ -217,7 +217,8 @@ func TestInflateEmptyCode(t *testing.T) {
 }
 
 // When the window an object starts in ends inside its stream, the pack
-// reader inflates it from the file instead, whole or headers only.
+// reader reads a window that holds it, whole or headers only; when the
+// pack itself ends inside the stream, compress/zlib says so.
 func TestInflateAcrossWindowEnd(t *testing.T) {
 	commit := []byte("tree 9c1185a5c5e9fc54612808977ee8f548b2258d31\n" +
 		"parent 3f2a9b1c0d4e5f60718293a4b5c6d7e8f9012345\n" +
@@ -242,6 +243,21 @@ func TestInflateAcrossWindowEnd(t *testing.T) {
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("window of %d bytes: part %d %q, %v", cut, part, got, err)
 			}
+		}
+	}
+	short := &packIndex{pack: bytes.NewReader(z[:30])}
+	for _, part := range []commitPart{wholeObject, throughCommitter} {
+		pr := newPackReader(&packSet{})
+		win := packWindow{pack: short, data: z[:20]}
+		src := &windowReader{pack: short, win: &win}
+		var err error
+		if part == wholeObject {
+			_, err = pr.inflate(src, int64(len(commit)))
+		} else {
+			_, err = pr.inflateHead(src, int64(len(commit)), part)
+		}
+		if err == nil {
+			t.Errorf("part %d of a truncated pack: no error", part)
 		}
 	}
 }

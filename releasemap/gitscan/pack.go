@@ -99,8 +99,16 @@ func readPackIndex(fs billy.Filesystem, name string) (*packIndex, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// One read of the known size: io.ReadAll would grow its buffer (and
+	// copy it) a dozen times for a large index.
+	var data []byte
+	if st, err := fs.Stat(name); err == nil && st.Size() > 0 && st.Size() < maxObjectSize {
+		data = make([]byte, st.Size())
+		_, err = io.ReadFull(f, data)
+		if err != nil {
+			return nil, err
+		}
+	} else if data, err = io.ReadAll(f); err != nil {
 		return nil, err
 	}
 	if len(data) < 8+256*4 || !bytes.Equal(data[:4], []byte{0xff, 't', 'O', 'c'}) || binary.BigEndian.Uint32(data[4:8]) != 2 {
@@ -399,10 +407,19 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart
 	return baseTyp, out, nil
 }
 
-// Pack windows: packWindows of packWindowSize bytes each.
+// Pack windows: up to packWindows, of packWindowSize bytes when a read
+// goes on from the last window (the commits a walk reads are stored
+// together, mostly in the order it reads them), of smallWindowSize when it
+// lands elsewhere (root trees and their delta bases are spread over the
+// pack, and most are smaller than that): copying 32 KiB to read one would
+// cost more than inflating it.
 const (
-	packWindows    = 32
-	packWindowSize = 32 << 10
+	packWindows     = 32
+	packWindowSize  = 32 << 10
+	smallWindowSize = 4 << 10
+	// maxWindowSize bounds a window reread to hold one object's stream
+	// (see widen); a longer one is inflated with compress/zlib.
+	maxWindowSize = 1 << 20
 )
 
 // packWindow is a stretch of a pack file in memory.
@@ -427,15 +444,38 @@ func (pr *packReader) window(p *packIndex, off int64) *windowReader {
 			return &pr.src
 		}
 	}
+	size := smallWindowSize
+	if w := &pr.wins[0]; w.pack == p && off >= w.off && off-w.off-int64(len(w.data)) < packWindowSize {
+		size = packWindowSize
+	}
+	return pr.readWindow(p, off, size)
+}
+
+// readWindow reads a new window of size bytes at off of pack p, in place
+// of the least recently used one, and returns a reader positioned at off.
+func (pr *packReader) readWindow(p *packIndex, off int64, size int) *windowReader {
 	last := pr.wins[packWindows-1].data
 	copy(pr.wins[1:], pr.wins[:packWindows-1])
-	if cap(last) < packWindowSize {
-		last = make([]byte, packWindowSize)
+	if cap(last) < size {
+		last = make([]byte, max(size, packWindowSize))
 	}
-	n, _ := p.pack.ReadAt(last[:packWindowSize], off)
+	n, _ := p.pack.ReadAt(last[:size], off)
 	pr.wins[0] = packWindow{pack: p, off: off, data: last[:n]}
 	pr.src = windowReader{pack: p, pos: off, win: &pr.wins[0]}
 	return &pr.src
+}
+
+// widen rereads the window of src from its position, long enough for the
+// zlib stream of an object of size bytes (zlib stores what it cannot
+// compress, adding 5 bytes per 64 KiB and 6 in all), or returns nil when
+// that is longer than maxWindowSize or the window already was that long.
+// Callers widen once: a pack that ends inside the stream ends there again.
+func (pr *packReader) widen(src *windowReader, size int64) *windowReader {
+	need := size + size/64 + 64
+	if need > maxWindowSize || int64(len(src.rest())) >= need {
+		return nil
+	}
+	return pr.readWindow(src.pack, src.pos, int(need))
 }
 
 // windowReader reads a pack from a position: from its window while it
@@ -505,13 +545,30 @@ type byteReader interface {
 
 // inflate reads size bytes of zlib data from src.
 func (pr *packReader) inflate(src *windowReader, size int64) ([]byte, error) {
-	if err := pr.inf.reset(src.rest(), make([]byte, 0, size), int(size)); err == nil {
-		if out, err := pr.inf.all(); err == nil {
-			return out, nil
+	buf := make([]byte, 0, size)
+	for widened := false; ; widened = true {
+		err := pr.inf.reset(src.rest(), buf, int(size))
+		if err == nil {
+			var out []byte
+			if out, err = pr.inf.all(); err == nil {
+				return out, nil
+			}
 		}
+		if !errors.Is(err, errNeedInput) {
+			break
+		}
+		// The window ends inside the stream: read one that holds it.
+		if widened {
+			break
+		}
+		wider := pr.widen(src, size)
+		if wider == nil {
+			break
+		}
+		src = wider
 	}
-	// The window ends inside the stream (or the stream is damaged: then
-	// compress/zlib says how).
+	// compress/zlib reads streams of any length, and says how a damaged
+	// one is damaged.
 	return pr.inflateStream(src, size)
 }
 
@@ -536,9 +593,10 @@ const headChunk = 128
 // is short or has no such end), into pr.head.
 func (pr *packReader) inflateHead(src *windowReader, size int64, part commitPart) ([]byte, error) {
 	f := &pr.inf
-	if err := f.reset(src.rest(), pr.head, int(size)); err == nil {
-		for want := headChunk; ; want = len(f.out) + headChunk {
-			if err := f.fill(want); err != nil {
+	for widened := false; ; widened = true {
+		err := f.reset(src.rest(), pr.head, int(size))
+		for want := headChunk; err == nil; want = len(f.out) + headChunk {
+			if err = f.fill(want); err != nil {
 				break
 			}
 			pr.head = f.out[:0]
@@ -547,11 +605,20 @@ func (pr *packReader) inflateHead(src *windowReader, size int64, part commitPart
 			}
 			if f.done() {
 				if len(f.out) != f.limit {
+					err = errCorrupt
 					break
 				}
 				return f.out, nil
 			}
 		}
+		if !errors.Is(err, errNeedInput) || widened {
+			break
+		}
+		wider := pr.widen(src, size)
+		if wider == nil {
+			break
+		}
+		src = wider
 	}
 	return pr.inflateHeadStream(src, size, part)
 }
