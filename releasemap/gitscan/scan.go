@@ -180,6 +180,7 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 	for _, rec := range order {
 		s.used.commits[rec.hash] = rec
 	}
+	s.used.order = order
 	for i := range res.Releases {
 		r := &res.Releases[i]
 		rec := s.cache.commits[plumbing.NewHash(r.Commit)]
