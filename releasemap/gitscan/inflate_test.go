@@ -233,7 +233,7 @@ func TestInflateAcrossWindowEnd(t *testing.T) {
 		pr := newPackReader(&packSet{})
 		win := packWindow{pack: p, data: z[:cut]}
 		src := &windowReader{pack: p, win: &win}
-		got, err := pr.inflate(src, int64(len(commit)))
+		got, err := pr.inflate(src, int64(len(commit)), nil)
 		if err != nil || !bytes.Equal(got, commit) {
 			t.Fatalf("window of %d bytes: %d bytes, %v", cut, len(got), err)
 		}
@@ -252,7 +252,7 @@ func TestInflateAcrossWindowEnd(t *testing.T) {
 		src := &windowReader{pack: short, win: &win}
 		var err error
 		if part == wholeObject {
-			_, err = pr.inflate(src, int64(len(commit)))
+			_, err = pr.inflate(src, int64(len(commit)), nil)
 		} else {
 			_, err = pr.inflateHead(src, int64(len(commit)), part)
 		}

@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -151,12 +152,17 @@ func parseCommit(b []byte) (commitHeader, error) {
 	return c, nil
 }
 
-// parseHex parses a 40-digit hex object id.
+// parseHex parses a 40-digit hex object id (decoded in place: a walk
+// parses a tree and a parent or two per commit).
 func parseHex(b []byte) (plumbing.Hash, bool) {
-	if len(b) != 40 || !plumbing.IsHash(string(b)) {
+	var h plumbing.Hash
+	if len(b) != 2*len(h) {
 		return plumbing.ZeroHash, false
 	}
-	return plumbing.NewHash(string(b)), true
+	if _, err := hex.Decode(h[:], b); err != nil {
+		return plumbing.ZeroHash, false
+	}
+	return h, true
 }
 
 // parseSignatureTime reads "<unix> <+hhmm>" at the end of an author,

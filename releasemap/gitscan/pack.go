@@ -211,8 +211,10 @@ type packReader struct {
 	// pack file, the rare ones the window does not hold to their end.
 	inf inflater
 	zr  io.ReadCloser
-	// head is the buffer commit headers are inflated into (see read).
-	head []byte
+	// head is the buffer commit headers are inflated into (see read);
+	// deltas[i], the one deltas at depth i of a chain are.
+	head   []byte
+	deltas [][]byte
 	// Windows of the pack read with one pread each, most recent first:
 	// a walk reads neighbouring objects (git packs commits, then trees,
 	// by recency), so most objects come from a window already read.
@@ -373,10 +375,22 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart
 		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
 	}
 	var data []byte
-	if part != wholeObject && typ == packCommit {
+	switch {
+	case part != wholeObject && typ == packCommit:
 		data, err = pr.inflateHead(src, size, part)
-	} else {
-		data, err = pr.inflate(src, size)
+	case typ == packOfsDelta || typ == packRefDelta:
+		// A delta is dead once applied: it is inflated into a buffer
+		// kept for its depth in the chain (its base, read next, uses the
+		// next one).
+		for len(pr.deltas) <= depth {
+			pr.deltas = append(pr.deltas, nil)
+		}
+		data, err = pr.inflate(src, size, pr.deltas[depth])
+		if err == nil {
+			pr.deltas[depth] = data
+		}
+	default:
+		data, err = pr.inflate(src, size, nil)
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
@@ -543,9 +557,12 @@ type byteReader interface {
 	io.ByteReader
 }
 
-// inflate reads size bytes of zlib data from src.
-func (pr *packReader) inflate(src *windowReader, size int64) ([]byte, error) {
-	buf := make([]byte, 0, size)
+// inflate reads size bytes of zlib data from src, into buf when it has
+// the room.
+func (pr *packReader) inflate(src *windowReader, size int64, buf []byte) ([]byte, error) {
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
 	for widened := false; ; widened = true {
 		err := pr.inf.reset(src.rest(), buf, int(size))
 		if err == nil {
