@@ -53,6 +53,12 @@ func (r *repository) readAny(t plumbing.ObjectType, h plumbing.Hash) (plumbing.O
 	return r.readPart(t, h, wholeObject)
 }
 
+// readScratch is readAny into a buffer that the next read reuses.
+func (r *repository) readScratch(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	_, b, err := r.readPart(t, h, wholeScratch)
+	return b, err
+}
+
 // readPart is readAny that may return a commit cut after part of it, in a
 // buffer that the next read reuses.
 func (r *repository) readPart(t plumbing.ObjectType, h plumbing.Hash, part commitPart) (plumbing.ObjectType, []byte, error) {

@@ -215,6 +215,8 @@ type packReader struct {
 	// deltas[i], the one deltas at depth i of a chain are.
 	head   []byte
 	deltas [][]byte
+	// scratch is the buffer of reads for wholeScratch.
+	scratch []byte
 	// Windows of the pack read with one pread each, most recent first:
 	// a walk reads neighbouring objects (git packs commits, then trees,
 	// by recency), so most objects come from a window already read.
@@ -251,6 +253,9 @@ const (
 	throughCommitter
 	// throughParents is the tree and parent lines: all a walk needs.
 	throughParents
+	// wholeScratch is the whole object (of any type), in a buffer that the
+	// next read reuses: a root tree read for one entry is dead at once.
+	wholeScratch
 )
 
 // end returns the length of the part of commit prefix b, or zero when b
@@ -376,7 +381,7 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart
 	}
 	var data []byte
 	switch {
-	case part != wholeObject && typ == packCommit:
+	case (part == throughCommitter || part == throughParents) && typ == packCommit:
 		data, err = pr.inflateHead(src, size, part)
 	case typ == packOfsDelta || typ == packRefDelta:
 		// A delta is dead once applied: it is inflated into a buffer
@@ -388,6 +393,11 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart
 		data, err = pr.inflate(src, size, pr.deltas[depth])
 		if err == nil {
 			pr.deltas[depth] = data
+		}
+	case part == wholeScratch:
+		data, err = pr.inflate(src, size, pr.scratch)
+		if err == nil {
+			pr.scratch = data
 		}
 	default:
 		data, err = pr.inflate(src, size, nil)
@@ -414,9 +424,16 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart
 		return 0, nil, err
 	}
 	pr.remember(baseKey{p, baseOff}, baseTyp, base)
-	out, err := applyDelta(base, data)
+	var dst []byte
+	if part == wholeScratch {
+		dst = pr.scratch
+	}
+	out, err := applyDeltaTo(dst, base, data)
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
+	}
+	if part == wholeScratch {
+		pr.scratch = out
 	}
 	return baseTyp, out, nil
 }
@@ -695,6 +712,11 @@ func (pr *packReader) remember(key baseKey, typ int, data []byte) {
 
 // applyDelta applies a git delta to base.
 func applyDelta(base, delta []byte) ([]byte, error) {
+	return applyDeltaTo(nil, base, delta)
+}
+
+// applyDeltaTo applies a git delta to base, into dst when it has the room.
+func applyDeltaTo(dst, base, delta []byte) ([]byte, error) {
 	varint := func() (int, error) {
 		v, shift := 0, 0
 		for {
@@ -726,7 +748,10 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	}
 	// The declared size is only trusted once the result has it: a corrupt
 	// delta must not allocate what it claims.
-	out := make([]byte, 0, min(dstSize, len(base)+len(delta)))
+	out := dst[:0]
+	if want := min(dstSize, len(base)+len(delta)); cap(out) < want {
+		out = make([]byte, 0, want)
+	}
 	for len(delta) > 0 {
 		op := delta[0]
 		delta = delta[1:]
