@@ -257,17 +257,23 @@ func (f *inflater) finish() error {
 // refill moves input bytes into the bit buffer until it holds at least 56
 // bits or the input ends.
 func (f *inflater) refill() {
-	if f.pos+8 <= len(f.in) {
-		f.bits |= binary.LittleEndian.Uint64(f.in[f.pos:]) << f.nbits
-		f.pos += int((63 - f.nbits) >> 3)
-		f.nbits |= 56
-		return
+	f.pos, f.bits, f.nbits = refillBits(f.in, f.pos, f.bits, f.nbits)
+}
+
+// refillBits is refill on a bit buffer held in variables. Bits above nbits
+// may be set: they are the next input bits, which the next refill ors in
+// again at the same place.
+func refillBits(in []byte, pos int, bitbuf uint64, nbits uint) (int, uint64, uint) {
+	if pos+8 <= len(in) {
+		bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
+		return pos + int((63-nbits)>>3), bitbuf, nbits | 56
 	}
-	for f.nbits <= 56 && f.pos < len(f.in) {
-		f.bits |= uint64(f.in[f.pos]) << f.nbits
-		f.pos++
-		f.nbits += 8
+	for nbits <= 56 && pos < len(in) {
+		bitbuf |= uint64(in[pos]) << nbits
+		pos++
+		nbits += 8
 	}
+	return pos, bitbuf, nbits
 }
 
 // need makes sure n (at most 56) bits are in the bit buffer.
@@ -457,31 +463,53 @@ func (f *inflater) dynamicCodes() error {
 	lengths := f.lengths[:nlit+ndist]
 	prev := uint8(0)
 	eob := false // the end-of-block symbol has a code
+	// The bit buffer is in local variables, as in huffmanSymbols: a small
+	// block's header is most of its decoding.
+	// An error ends the stream, so only the end of the loop stores them.
+	in, pos, bitbuf, nbits := f.in, f.pos, f.bits, f.nbits
+	clen := &f.clen
 	for i := 0; i < len(lengths); {
-		sym, err := f.decode(&f.clen)
-		if err != nil {
-			return err
+		// A code length code and its extra bits take at most 14 bits.
+		if nbits < 14 {
+			pos, bitbuf, nbits = refillBits(in, pos, bitbuf, nbits)
 		}
+		e := clen.fast[bitbuf&(1<<distFastBits-1)]
+		l, sym := uint(e&15), int(e>>4)
+		if e == 0 {
+			var err error
+			if sym, l, err = clen.slow(bitbuf, nbits); err != nil {
+				return err
+			}
+		}
+		if l > nbits {
+			return errNeedInput
+		}
+		bitbuf >>= l
+		nbits -= l
 		rep, val := 1, uint8(sym)
-		switch sym {
-		case 16:
-			if i == 0 {
-				return errCorrupt
+		if sym >= 16 {
+			// 16: the previous length 3-6 times (2 extra bits); 17: zero
+			// 3-10 times (3 bits); 18: zero 11-138 times (7 bits).
+			x, base := uint(2), 3
+			switch sym {
+			case 17:
+				x = 3
+			case 18:
+				x, base = 7, 11
 			}
-			if err := f.need(2); err != nil {
-				return err
+			if x > nbits {
+				return errNeedInput
 			}
-			rep, val = 3+int(f.take(2)), prev
-		case 17:
-			if err := f.need(3); err != nil {
-				return err
+			rep = base + int(bitbuf&(1<<x-1))
+			bitbuf >>= x
+			nbits -= x
+			val = 0
+			if sym == 16 {
+				if i == 0 {
+					return errCorrupt
+				}
+				val = prev
 			}
-			rep, val = 3+int(f.take(3)), 0
-		case 18:
-			if err := f.need(7); err != nil {
-				return err
-			}
-			rep, val = 11+int(f.take(7)), 0
 		}
 		if i+rep > len(lengths) {
 			return errCorrupt
@@ -500,6 +528,7 @@ func (f *inflater) dynamicCodes() error {
 		prev = val
 		i += rep
 	}
+	f.pos, f.bits, f.nbits = pos, bitbuf, nbits
 	if !eob {
 		return errCorrupt // no end-of-block code
 	}
@@ -532,17 +561,7 @@ func (f *inflater) huffmanSymbols(n int) error {
 	for len(out) < n {
 		// One refill holds a whole length and distance (at most 48 bits).
 		if nbits < 48 {
-			if pos+8 <= len(in) {
-				bitbuf |= binary.LittleEndian.Uint64(in[pos:]) << nbits
-				pos += int((63 - nbits) >> 3)
-				nbits |= 56
-			} else {
-				for nbits <= 56 && pos < len(in) {
-					bitbuf |= uint64(in[pos]) << nbits
-					pos++
-					nbits += 8
-				}
-			}
+			pos, bitbuf, nbits = refillBits(in, pos, bitbuf, nbits)
 		}
 		e := lit.fast[bitbuf&litMask]
 		l, sym := uint(e&15), int(e>>4)
