@@ -19,8 +19,9 @@ import (
 // commit is decoded only up to its parent lines.
 //
 // It stops with errNeedInput when the input slice ends first: the caller
-// then reads the object with compress/zlib from the pack, which handles any
-// length of input. Streams are those of a pack (zlib, no preset dictionary).
+// then gives it a longer stretch of the pack, or reads the object with
+// compress/zlib, which handles any length of input. Streams are those of a
+// pack (zlib, no preset dictionary).
 
 // errNeedInput reports that the input ended before the stream did.
 var errNeedInput = errors.New("inflate: input ends inside the stream")
@@ -193,7 +194,8 @@ type inflater struct {
 	lit    huffman
 	dist   huffman
 	// fixedLit and fixedDist hold the fixed code (RFC 1951, 3.2.6), built
-	// on first use, which lit and dist then point at instead of copying.
+	// on first use; curLit and curDist point at the current block's code,
+	// fixed or lit and dist.
 	fixedLit, fixedDist *huffman
 	curLit, curDist     *huffman
 	lengths             [maxLitCodes + maxDistCodes]uint8
@@ -294,28 +296,6 @@ func (f *inflater) take(n uint) uint32 {
 	f.bits >>= n
 	f.nbits -= n
 	return v
-}
-
-// decode reads one symbol of code h.
-func (f *inflater) decode(h *huffman) (int, error) {
-	if f.nbits < maxCodeLen {
-		f.refill()
-	}
-	e := h.fast[f.bits&(1<<h.bits-1)]
-	l := uint(e & 15)
-	sym := int(e >> 4)
-	if e == 0 {
-		var err error
-		if sym, l, err = h.slow(f.bits, f.nbits); err != nil {
-			return 0, err
-		}
-	}
-	if l > f.nbits {
-		return 0, errNeedInput
-	}
-	f.bits >>= l
-	f.nbits -= l
-	return sym, nil
 }
 
 // fill decodes until at least n bytes are out (or the stream ends).

@@ -210,8 +210,12 @@ func TestInflateEmptyCode(t *testing.T) {
 	if err := h.build(make([]uint8, 30), distFastBits); err != nil || !h.empty {
 		t.Fatalf("all lengths zero: empty %v, %v", h.empty, err)
 	}
-	f := inflater{in: []byte{0, 0, 0, 0}}
-	if s, err := f.decode(&h); !errors.Is(err, errCorrupt) {
+	for i, e := range h.fast[:1<<distFastBits] {
+		if e != 0 {
+			t.Fatalf("entry %d of an empty code's table decodes symbol %d", i, e>>4)
+		}
+	}
+	if s, _, err := h.slow(0, 32); !errors.Is(err, errCorrupt) {
 		t.Fatalf("decoded %d from an empty code, err %v", s, err)
 	}
 }
