@@ -1,7 +1,6 @@
 package gitscan
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -24,8 +23,11 @@ const cacheMagic = "relmig-gitscan-walk v2\n"
 type walkCache struct {
 	dir     string
 	commits map[plumbing.Hash]*commitRec
-	tags    map[plumbing.Hash]peeledRef
-	sums    map[plumbing.Hash][32]byte // blob hash -> SHA-256 of its content
+	// order, when it holds exactly the commits of commits, is the walk's
+	// order (their commitRec.pos, parents set): the order they are saved in.
+	order []*commitRec
+	tags  map[plumbing.Hash]peeledRef
+	sums  map[plumbing.Hash][32]byte // blob hash -> SHA-256 of its content
 	// trees are the parsed folder trees (and their subtrees) that release
 	// and head listings need: with them, a warm run reads no objects.
 	trees map[plumbing.Hash][]treeEntry
@@ -72,9 +74,8 @@ func (c *walkCache) save(file string) error {
 		return fmt.Errorf("write walk cache: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	c.encode(w)
-	if err := errors.Join(w.Flush(), tmp.Close()); err != nil {
+	_, err = tmp.Write(c.encode())
+	if err := errors.Join(err, tmp.Close()); err != nil {
 		return fmt.Errorf("write walk cache: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), file); err != nil {
@@ -85,23 +86,31 @@ func (c *walkCache) save(file string) error {
 
 // The layout: magic, folder, commits (parents as indexes into the commit
 // table, which the ancestor-closed set makes possible), peeled tags, blob
-// sums, folder trees. Integers are varints.
-func (c *walkCache) encode(w *bufio.Writer) {
-	e := encoder{w: w}
+// sums, folder trees. Integers are varints. The file is built in memory
+// and written at once.
+func (c *walkCache) encode() []byte {
+	e := encoder{b: make([]byte, 0, 64*len(c.commits)+1024)}
 	e.raw([]byte(cacheMagic))
 	e.str(c.dir)
-	hashes := make([]plumbing.Hash, 0, len(c.commits))
-	index := make(map[plumbing.Hash]uint64, len(c.commits))
-	for h := range c.commits {
-		index[h] = uint64(len(hashes))
-		hashes = append(hashes, h)
+	// The commits in the walk's order when that is what the cache holds
+	// (every cold or grown scan): a commit's index is then its position,
+	// with no table to build and look up.
+	recs := c.order
+	parentIndex := func(rec *commitRec, i int) uint64 { return uint64(rec.parentRecs[i].pos) }
+	if len(recs) != len(c.commits) {
+		recs = make([]*commitRec, 0, len(c.commits))
+		index := make(map[plumbing.Hash]uint64, len(c.commits))
+		for h, rec := range c.commits {
+			index[h] = uint64(len(recs))
+			recs = append(recs, rec)
+		}
+		parentIndex = func(rec *commitRec, i int) uint64 { return index[rec.parents[i]] }
 	}
-	e.uint(uint64(len(hashes)))
-	for _, h := range hashes {
-		e.raw(h[:])
+	e.uint(uint64(len(recs)))
+	for _, rec := range recs {
+		e.raw(rec.hash[:])
 	}
-	for _, h := range hashes {
-		rec := c.commits[h]
+	for _, rec := range recs {
 		e.raw(rec.dirTree[:])
 		var flags uint64
 		if rec.hasTime {
@@ -111,8 +120,8 @@ func (c *walkCache) encode(w *bufio.Writer) {
 		e.int(rec.when)
 		e.int(int64(rec.tz))
 		e.uint(uint64(len(rec.parents)))
-		for _, p := range rec.parents {
-			e.uint(index[p])
+		for i := range rec.parents {
+			e.uint(parentIndex(rec, i))
 		}
 		e.uint(uint64(len(rec.adds)))
 		for _, a := range rec.adds {
@@ -156,6 +165,7 @@ func (c *walkCache) encode(w *bufio.Writer) {
 			e.raw(te.hash[:])
 		}
 	}
+	return e.b
 }
 
 func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
@@ -244,25 +254,18 @@ func decodeWalkCache(b []byte, dir string) (*walkCache, error) {
 	return c, nil
 }
 
-// encoder writes the cache's primitive values; bufio.Writer keeps the first
-// error and Flush reports it.
-type encoder struct{ w *bufio.Writer }
+// encoder appends the cache's primitive values to b.
+type encoder struct{ b []byte }
 
-func (e encoder) raw(b []byte) { _, _ = e.w.Write(b) }
+func (e *encoder) raw(b []byte) { e.b = append(e.b, b...) }
 
-func (e encoder) uint(v uint64) {
-	var buf [binary.MaxVarintLen64]byte
-	e.raw(buf[:binary.PutUvarint(buf[:], v)])
-}
+func (e *encoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 
-func (e encoder) int(v int64) {
-	var buf [binary.MaxVarintLen64]byte
-	e.raw(buf[:binary.PutVarint(buf[:], v)])
-}
+func (e *encoder) int(v int64) { e.b = binary.AppendVarint(e.b, v) }
 
-func (e encoder) str(s string) {
+func (e *encoder) str(s string) {
 	e.uint(uint64(len(s)))
-	_, _ = e.w.WriteString(s)
+	e.b = append(e.b, s...)
 }
 
 // decoder reads what encoder wrote. After the first error it returns zero

@@ -1,7 +1,6 @@
 package gitscan
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -70,18 +69,20 @@ func TestWalkCacheRoundTrip(t *testing.T) {
 	c.sums[h("4444444444444444444444444444444444444444")] = [32]byte{1, 2, 3}
 	c.trees[root.dirTree] = []treeEntry{{name: "a.ts", mode: 0o100644, hash: h("5555555555555555555555555555555555555555")}, {name: "b", mode: modeTree}}
 
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	c.encode(w)
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	buf := bytes.NewBuffer(c.encode())
 	got, err := decodeWalkCache(buf.Bytes(), "apps/m")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, c) {
 		t.Errorf("round trip:\n%+v\n%+v", got, c)
+	}
+	// Saved in the walk's order, the same cache.
+	c.order, child.pos = []*commitRec{root, child}, 1
+	inOrder := c.encode()
+	c.order, child.pos = nil, 0
+	if got, err := decodeWalkCache(inOrder, "apps/m"); err != nil || !reflect.DeepEqual(got, c) {
+		t.Errorf("round trip in the walk's order: %v\n%+v\n%+v", err, got, c)
 	}
 	if _, err := decodeWalkCache(buf.Bytes(), "other"); err == nil {
 		t.Error("a cache for another folder was accepted")

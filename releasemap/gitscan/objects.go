@@ -2,6 +2,7 @@ package gitscan
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -46,30 +47,32 @@ func (r *repository) readRaw(t plumbing.ObjectType, h plumbing.Hash) ([]byte, er
 	return b, err
 }
 
-// commitHeadObject asks readAny for a commit's headers only (up to the
-// committer line); it is never an object's real type.
-const commitHeadObject plumbing.ObjectType = -100
-
 // readAny returns the type and content of object h, from the packs when
 // they have it, else through go-git (loose objects).
 func (r *repository) readAny(t plumbing.ObjectType, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	return r.readPart(t, h, wholeObject)
+}
+
+// readScratch is readAny into a buffer that the next read reuses.
+func (r *repository) readScratch(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	_, b, err := r.readPart(t, h, wholeScratch)
+	return b, err
+}
+
+// readPart is readAny that may return a commit cut after part of it, in a
+// buffer that the next read reuses.
+func (r *repository) readPart(t plumbing.ObjectType, h plumbing.Hash, part commitPart) (plumbing.ObjectType, []byte, error) {
 	if r.pr != nil {
-		typ, b, ok, err := r.pr.read(h, t == commitHeadObject)
+		typ, b, ok, err := r.pr.read(h, part)
 		if err != nil {
 			return 0, nil, err
 		}
 		if ok {
-			if t == commitHeadObject {
-				t = plumbing.CommitObject
-			}
 			if t != plumbing.AnyObject && typ != t {
 				return 0, nil, fmt.Errorf("object %s is a %s, not a %s", h, typ, t)
 			}
 			return typ, b, nil
 		}
-	}
-	if t == commitHeadObject {
-		t = plumbing.CommitObject
 	}
 	obj, err := r.st.EncodedObject(t, h)
 	if err != nil {
@@ -101,7 +104,17 @@ func objectBytes(obj plumbing.EncodedObject) ([]byte, error) {
 // the raw object; decoding a full object.Commit (message, signature) would
 // cost more than the walk itself.
 func (r *repository) readCommit(h plumbing.Hash) (commitHeader, error) {
-	b, err := r.readRaw(commitHeadObject, h)
+	return r.readCommitPart(h, throughCommitter)
+}
+
+// readCommitLinks reads a commit's tree and parents only; its time is left
+// zero. A walk reads every commit, and the time of only a few.
+func (r *repository) readCommitLinks(h plumbing.Hash) (commitHeader, error) {
+	return r.readCommitPart(h, throughParents)
+}
+
+func (r *repository) readCommitPart(h plumbing.Hash, part commitPart) (commitHeader, error) {
+	_, b, err := r.readPart(plumbing.CommitObject, h, part)
 	if err != nil {
 		return commitHeader{}, err
 	}
@@ -145,12 +158,17 @@ func parseCommit(b []byte) (commitHeader, error) {
 	return c, nil
 }
 
-// parseHex parses a 40-digit hex object id.
+// parseHex parses a 40-digit hex object id (decoded in place: a walk
+// parses a tree and a parent or two per commit).
 func parseHex(b []byte) (plumbing.Hash, bool) {
-	if len(b) != 40 || !plumbing.IsHash(string(b)) {
+	var h plumbing.Hash
+	if len(b) != 2*len(h) {
 		return plumbing.ZeroHash, false
 	}
-	return plumbing.NewHash(string(b)), true
+	if _, err := hex.Decode(h[:], b); err != nil {
+		return plumbing.ZeroHash, false
+	}
+	return h, true
 }
 
 // parseSignatureTime reads "<unix> <+hhmm>" at the end of an author,

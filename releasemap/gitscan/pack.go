@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"path"
 	"strings"
 
@@ -98,8 +99,16 @@ func readPackIndex(fs billy.Filesystem, name string) (*packIndex, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
+	// One read of the known size: io.ReadAll would grow its buffer (and
+	// copy it) a dozen times for a large index.
+	var data []byte
+	if st, err := fs.Stat(name); err == nil && st.Size() > 0 && st.Size() < maxObjectSize {
+		data = make([]byte, st.Size())
+		_, err = io.ReadFull(f, data)
+		if err != nil {
+			return nil, err
+		}
+	} else if data, err = io.ReadAll(f); err != nil {
 		return nil, err
 	}
 	if len(data) < 8+256*4 || !bytes.Equal(data[:4], []byte{0xff, 't', 'O', 'c'}) || binary.BigEndian.Uint32(data[4:8]) != 2 {
@@ -130,21 +139,8 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 		lo = int(p.fanout[h[0]-1])
 	}
 	hi := int(p.fanout[h[0]])
-	// Binary search on the first 8 bytes as a number, the rest only on a
-	// tie: a walk looks up every commit and tree it reads.
-	key := binary.BigEndian.Uint64(h[:8])
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		name := p.names[mid*20 : mid*20+20]
-		v := binary.BigEndian.Uint64(name[:8])
-		if v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0 {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	i := lo
-	if i >= int(p.fanout[h[0]]) || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
+	i := p.search(h, lo, hi)
+	if i >= hi || !bytes.Equal(p.names[i*20:i*20+20], h[:]) {
 		return 0, false
 	}
 	off := binary.BigEndian.Uint32(p.offsets[i*4:])
@@ -158,11 +154,69 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 	return int64(binary.BigEndian.Uint64(p.large[k:])), true
 }
 
+// less reports whether the i-th name of the index sorts before h.
+func (p *packIndex) less(i int, h *plumbing.Hash, key uint64) bool {
+	name := p.names[i*20 : i*20+20]
+	v := binary.BigEndian.Uint64(name[:8])
+	return v < key || v == key && bytes.Compare(name[8:], h[8:]) < 0
+}
+
+// search returns the first position in [lo, hi) whose name does not sort
+// before h (hi when none). Object names are uniformly distributed, so it
+// starts where h would fall if they were evenly spaced and widens from
+// there: a lookup touches a few neighbouring cache lines of the index
+// instead of the ten or so far-apart ones of a binary search, and a walk
+// looks up every commit and tree it reads.
+func (p *packIndex) search(h plumbing.Hash, lo, hi int) int {
+	key := binary.BigEndian.Uint64(h[:8])
+	if hi-lo > 8 {
+		// The bytes after the first (which the fanout has used) place h in
+		// [lo, hi) in proportion.
+		g, _ := bits.Mul64(binary.BigEndian.Uint64(h[1:9]), uint64(hi-lo))
+		guess := lo + int(g)
+		// Widen a bracket around guess by doubling steps, then bisect it.
+		step := 4
+		if p.less(guess, &h, key) {
+			lo = guess + 1
+			for lo+step < hi && p.less(lo+step, &h, key) {
+				lo += step + 1
+				step *= 2
+			}
+			hi = min(hi, lo+step)
+		} else {
+			hi = guess
+			for hi-step > lo && !p.less(hi-step-1, &h, key) {
+				hi -= step + 1
+				step *= 2
+			}
+			lo = max(lo, hi-step)
+		}
+	}
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if p.less(mid, &h, key) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
 // packReader reads objects from a packSet for one goroutine: it owns the
 // inflater, the read buffer and the delta base cache.
 type packReader struct {
 	set *packSet
+	// inf inflates objects from the window they start in; zr, from the
+	// pack file, the rare ones the window does not hold to their end.
+	inf inflater
 	zr  io.ReadCloser
+	// head is the buffer commit headers are inflated into (see read);
+	// deltas[i], the one deltas at depth i of a chain are.
+	head   []byte
+	deltas [][]byte
+	// scratch is the buffer of reads for wholeScratch.
+	scratch []byte
 	// Windows of the pack read with one pread each, most recent first:
 	// a walk reads neighbouring objects (git packs commits, then trees,
 	// by recency), so most objects come from a window already read.
@@ -189,12 +243,58 @@ func newPackReader(set *packSet) *packReader {
 	return &packReader{set: set, cache: map[baseKey]*list.Element{}}
 }
 
+// commitPart is how much of a commit a read needs.
+type commitPart int
+
+const (
+	wholeObject commitPart = iota
+	// throughCommitter is the headers up to the committer line: tree,
+	// parents, author, committer time.
+	throughCommitter
+	// throughParents is the tree and parent lines: all a walk needs.
+	throughParents
+	// wholeScratch is the whole object (of any type), in a buffer that the
+	// next read reuses: a root tree read for one entry is dead at once.
+	wholeScratch
+)
+
+// end returns the length of the part of commit prefix b, or zero when b
+// does not hold all of it yet.
+func (part commitPart) end(b []byte) int {
+	if part == throughCommitter {
+		if i := bytes.Index(b, []byte("\ncommitter ")); i >= 0 {
+			if j := bytes.IndexByte(b[i+1:], '\n'); j >= 0 {
+				return i + 1 + j + 1
+			}
+		}
+		return 0
+	}
+	// The tree and parent lines come first; the part ends where a line
+	// starts that (as far as b shows) is neither.
+	pos := 0
+	for {
+		rest := b[pos:]
+		if len(rest) < len("parent ") {
+			return 0
+		}
+		if !bytes.HasPrefix(rest, []byte("tree ")) && !bytes.HasPrefix(rest, []byte("parent ")) {
+			return pos
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			return 0
+		}
+		pos += nl + 1
+	}
+}
+
 // read returns the object's type and content; ok is false when no pack
-// has it. With head, a commit may come back cut after its committer line.
-func (pr *packReader) read(h plumbing.Hash, head bool) (plumbing.ObjectType, []byte, bool, error) {
+// has it. A commit may come back cut after part of it, in a buffer that
+// the next read reuses.
+func (pr *packReader) read(h plumbing.Hash, part commitPart) (plumbing.ObjectType, []byte, bool, error) {
 	for _, p := range pr.set.packs {
 		if off, ok := p.find(h); ok {
-			typ, data, err := pr.object(p, off, 0, head)
+			typ, data, err := pr.object(p, off, 0, part)
 			if err != nil {
 				return 0, nil, false, fmt.Errorf("read %s from pack: %w", h, err)
 			}
@@ -224,14 +324,13 @@ const maxDeltaDepth = 10000
 
 // at reads the object at off of pack p, resolving deltas.
 func (pr *packReader) at(p *packIndex, off int64, depth int) (int, []byte, error) {
-	return pr.object(p, off, depth, false)
+	return pr.object(p, off, depth, wholeObject)
 }
 
-// object reads the object at off of pack p, resolving deltas. With head,
-// an undeltified commit is inflated only up to its committer line (all a
-// walk needs: tree, parents, committer time), which skips signatures and
-// messages.
-func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int, []byte, error) {
+// object reads the object at off of pack p, resolving deltas. An
+// undeltified commit is inflated only up to the end of part, which skips
+// signatures and messages (and, for a walk, the author and committer).
+func (pr *packReader) object(p *packIndex, off int64, depth int, part commitPart) (int, []byte, error) {
 	key := baseKey{p, off}
 	if el, ok := pr.cache[key]; ok {
 		pr.lru.MoveToFront(el)
@@ -281,10 +380,27 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int
 		return 0, nil, fmt.Errorf("object at %d: size %d out of range", off, size)
 	}
 	var data []byte
-	if head && typ == packCommit {
-		data, err = pr.inflateHead(src, size)
-	} else {
-		data, err = pr.inflate(src, size)
+	switch {
+	case (part == throughCommitter || part == throughParents) && typ == packCommit:
+		data, err = pr.inflateHead(src, size, part)
+	case typ == packOfsDelta || typ == packRefDelta:
+		// A delta is dead once applied: it is inflated into a buffer
+		// kept for its depth in the chain (its base, read next, uses the
+		// next one).
+		for len(pr.deltas) <= depth {
+			pr.deltas = append(pr.deltas, nil)
+		}
+		data, err = pr.inflate(src, size, pr.deltas[depth])
+		if err == nil {
+			pr.deltas[depth] = data
+		}
+	case part == wholeScratch:
+		data, err = pr.inflate(src, size, pr.scratch)
+		if err == nil {
+			pr.scratch = data
+		}
+	default:
+		data, err = pr.inflate(src, size, nil)
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
@@ -308,17 +424,33 @@ func (pr *packReader) object(p *packIndex, off int64, depth int, head bool) (int
 		return 0, nil, err
 	}
 	pr.remember(baseKey{p, baseOff}, baseTyp, base)
-	out, err := applyDelta(base, data)
+	var dst []byte
+	if part == wholeScratch {
+		dst = pr.scratch
+	}
+	out, err := applyDeltaTo(dst, base, data)
 	if err != nil {
 		return 0, nil, fmt.Errorf("object at %d: %w", off, err)
+	}
+	if part == wholeScratch {
+		pr.scratch = out
 	}
 	return baseTyp, out, nil
 }
 
-// Pack windows: packWindows of packWindowSize bytes each.
+// Pack windows: up to packWindows, of packWindowSize bytes when a read
+// goes on from the last window (the commits a walk reads are stored
+// together, mostly in the order it reads them), of smallWindowSize when it
+// lands elsewhere (root trees and their delta bases are spread over the
+// pack, and most are smaller than that): copying 32 KiB to read one would
+// cost more than inflating it.
 const (
-	packWindows    = 32
-	packWindowSize = 32 << 10
+	packWindows     = 32
+	packWindowSize  = 32 << 10
+	smallWindowSize = 4 << 10
+	// maxWindowSize bounds a window reread to hold one object's stream
+	// (see widen); a longer one is inflated with compress/zlib.
+	maxWindowSize = 1 << 20
 )
 
 // packWindow is a stretch of a pack file in memory.
@@ -343,15 +475,38 @@ func (pr *packReader) window(p *packIndex, off int64) *windowReader {
 			return &pr.src
 		}
 	}
+	size := smallWindowSize
+	if w := &pr.wins[0]; w.pack == p && off >= w.off && off-w.off-int64(len(w.data)) < packWindowSize {
+		size = packWindowSize
+	}
+	return pr.readWindow(p, off, size)
+}
+
+// readWindow reads a new window of size bytes at off of pack p, in place
+// of the least recently used one, and returns a reader positioned at off.
+func (pr *packReader) readWindow(p *packIndex, off int64, size int) *windowReader {
 	last := pr.wins[packWindows-1].data
 	copy(pr.wins[1:], pr.wins[:packWindows-1])
-	if cap(last) < packWindowSize {
-		last = make([]byte, packWindowSize)
+	if cap(last) < size {
+		last = make([]byte, max(size, packWindowSize))
 	}
-	n, _ := p.pack.ReadAt(last[:packWindowSize], off)
+	n, _ := p.pack.ReadAt(last[:size], off)
 	pr.wins[0] = packWindow{pack: p, off: off, data: last[:n]}
 	pr.src = windowReader{pack: p, pos: off, win: &pr.wins[0]}
 	return &pr.src
+}
+
+// widen rereads the window of src from its position, long enough for the
+// zlib stream of an object of size bytes (zlib stores what it cannot
+// compress, adding 5 bytes per 64 KiB and 6 in all), or returns nil when
+// that is longer than maxWindowSize or the window already was that long.
+// Callers widen once: a pack that ends inside the stream ends there again.
+func (pr *packReader) widen(src *windowReader, size int64) *windowReader {
+	need := size + size/64 + 64
+	if need > maxWindowSize || int64(len(src.rest())) >= need {
+		return nil
+	}
+	return pr.readWindow(src.pack, src.pos, int(need))
 }
 
 // windowReader reads a pack from a position: from its window while it
@@ -362,6 +517,14 @@ type windowReader struct {
 	win     *packWindow
 	spill   []byte
 	spilled int
+}
+
+// rest returns what the window holds from the reader's position on.
+func (r *windowReader) rest() []byte {
+	if w := r.win; w != nil && r.pos >= w.off && r.pos < w.off+int64(len(w.data)) {
+		return w.data[r.pos-w.off:]
+	}
+	return nil
 }
 
 // ReadByte implements io.ByteReader, which flate uses directly.
@@ -411,8 +574,40 @@ type byteReader interface {
 	io.ByteReader
 }
 
-// inflate reads size bytes of zlib data from src.
-func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
+// inflate reads size bytes of zlib data from src, into buf when it has
+// the room.
+func (pr *packReader) inflate(src *windowReader, size int64, buf []byte) ([]byte, error) {
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	for widened := false; ; widened = true {
+		err := pr.inf.reset(src.rest(), buf, int(size))
+		if err == nil {
+			var out []byte
+			if out, err = pr.inf.all(); err == nil {
+				return out, nil
+			}
+		}
+		if !errors.Is(err, errNeedInput) {
+			break
+		}
+		// The window ends inside the stream: read one that holds it.
+		if widened {
+			break
+		}
+		wider := pr.widen(src, size)
+		if wider == nil {
+			break
+		}
+		src = wider
+	}
+	// compress/zlib reads streams of any length, and says how a damaged
+	// one is damaged.
+	return pr.inflateStream(src, size)
+}
+
+// inflateStream reads size bytes of zlib data from src with compress/zlib.
+func (pr *packReader) inflateStream(src byteReader, size int64) ([]byte, error) {
 	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
@@ -423,9 +618,47 @@ func (pr *packReader) inflate(src byteReader, size int64) ([]byte, error) {
 	return out, nil
 }
 
-// inflateHead inflates a commit up to the end of its committer line (or
-// whole, when it is short or has none).
-func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
+// headChunk is how many more bytes of a commit inflateHead decodes before
+// it looks for the end of the part again: a commit's tree and parent lines
+// take 46 bytes and 48 more per parent.
+const headChunk = 128
+
+// inflateHead inflates a commit up to the end of part (or whole, when it
+// is short or has no such end), into pr.head.
+func (pr *packReader) inflateHead(src *windowReader, size int64, part commitPart) ([]byte, error) {
+	f := &pr.inf
+	for widened := false; ; widened = true {
+		err := f.reset(src.rest(), pr.head, int(size))
+		for want := headChunk; err == nil; want = len(f.out) + headChunk {
+			if err = f.fill(want); err != nil {
+				break
+			}
+			pr.head = f.out[:0]
+			if end := part.end(f.out); end > 0 {
+				return f.out[:end], nil
+			}
+			if f.done() {
+				if len(f.out) != f.limit {
+					err = errCorrupt
+					break
+				}
+				return f.out, nil
+			}
+		}
+		if !errors.Is(err, errNeedInput) || widened {
+			break
+		}
+		wider := pr.widen(src, size)
+		if wider == nil {
+			break
+		}
+		src = wider
+	}
+	return pr.inflateHeadStream(src, size, part)
+}
+
+// inflateHeadStream is inflateHead with compress/zlib.
+func (pr *packReader) inflateHeadStream(src byteReader, size int64, part commitPart) ([]byte, error) {
 	if err := pr.reset(src); err != nil {
 		return nil, err
 	}
@@ -434,10 +667,8 @@ func (pr *packReader) inflateHead(src byteReader, size int64) ([]byte, error) {
 	for n < len(out) {
 		m, err := pr.zr.Read(out[n:min(len(out), n+256)])
 		n += m
-		if i := bytes.Index(out[:n], []byte("\ncommitter ")); i >= 0 {
-			if j := bytes.IndexByte(out[i+1:n], '\n'); j >= 0 {
-				return out[:i+1+j+1], nil
-			}
+		if end := part.end(out[:n]); end > 0 {
+			return out[:end], nil
 		}
 		if err == io.EOF && n == len(out) {
 			break
@@ -481,6 +712,11 @@ func (pr *packReader) remember(key baseKey, typ int, data []byte) {
 
 // applyDelta applies a git delta to base.
 func applyDelta(base, delta []byte) ([]byte, error) {
+	return applyDeltaTo(nil, base, delta)
+}
+
+// applyDeltaTo applies a git delta to base, into dst when it has the room.
+func applyDeltaTo(dst, base, delta []byte) ([]byte, error) {
 	varint := func() (int, error) {
 		v, shift := 0, 0
 		for {
@@ -512,7 +748,10 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	}
 	// The declared size is only trusted once the result has it: a corrupt
 	// delta must not allocate what it claims.
-	out := make([]byte, 0, min(dstSize, len(base)+len(delta)))
+	out := dst[:0]
+	if want := min(dstSize, len(base)+len(delta)); cap(out) < want {
+		out = make([]byte, 0, want)
+	}
 	for len(delta) > 0 {
 		op := delta[0]
 		delta = delta[1:]

@@ -3,7 +3,10 @@ package gitscan
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -40,7 +43,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				gotType, data, ok, err := repo.pr.read(plumbing.NewHash(f[0]), false)
+				gotType, data, ok, err := repo.pr.read(plumbing.NewHash(f[0]), wholeObject)
 				if err != nil || !ok {
 					t.Fatalf("%s: ok %v, err %v", f[0], ok, err)
 				}
@@ -55,15 +58,25 @@ func TestPackReaderMatchesGit(t *testing.T) {
 					t.Fatalf("%s: go-git disagrees", f[0])
 				}
 				if f[1] == "commit" {
-					// Headers only: a prefix with the same parsed facts.
-					_, head, _, err := repo.pr.read(plumbing.NewHash(f[0]), true)
-					if err != nil || !bytes.HasPrefix(data, head) {
-						t.Fatalf("%s: head read %q, err %v", f[0], head, err)
+					// Headers only: a prefix with the same parsed facts
+					// (the time too, through the committer line).
+					a, err := parseCommit(data)
+					if err != nil {
+						t.Fatal(err)
 					}
-					a, errA := parseCommit(data)
-					b, errB := parseCommit(head)
-					if errA != nil || errB != nil || fmt.Sprint(a) != fmt.Sprint(b) {
-						t.Fatalf("%s: head parses as %+v, the commit as %+v", f[0], b, a)
+					for _, part := range []commitPart{throughCommitter, throughParents} {
+						_, head, _, err := repo.pr.read(plumbing.NewHash(f[0]), part)
+						if err != nil || !bytes.HasPrefix(data, head) {
+							t.Fatalf("%s: part %d read %q, err %v", f[0], part, head, err)
+						}
+						b, err := parseCommit(head)
+						want := a
+						if part == throughParents {
+							want.when, want.tz = 0, 0
+						}
+						if err != nil || fmt.Sprint(b) != fmt.Sprint(want) {
+							t.Fatalf("%s: part %d parses as %+v, the commit as %+v", f[0], part, b, a)
+						}
 					}
 				}
 				n++
@@ -84,4 +97,48 @@ func FuzzApplyDelta(f *testing.F) {
 			t.Fatal("nil result without error")
 		}
 	})
+}
+
+// search finds every name of an index, and the place of every name it
+// lacks, as a binary search does, however the names are spread.
+func TestPackIndexSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 2, 9, 100, 5000} {
+		for _, spread := range []string{"uniform", "clustered"} {
+			names := make([]plumbing.Hash, n)
+			for i := range names {
+				for j := range names[i] {
+					names[i][j] = byte(rng.Uint32())
+				}
+				if spread == "clustered" {
+					// Names that share bytes defeat the interpolation.
+					names[i][0], names[i][1], names[i][2] = 7, 7, byte(i%3)
+				}
+			}
+			slices.SortFunc(names, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+			p := &packIndex{}
+			for _, h := range names {
+				p.names = append(p.names, h[:]...)
+			}
+			probes := append([]plumbing.Hash(nil), names...)
+			for range 200 {
+				var h plumbing.Hash
+				for j := range h {
+					h[j] = byte(rng.Uint32())
+				}
+				probes = append(probes, h)
+				if n > 0 {
+					h = names[rng.IntN(n)]
+					h[19]++
+					probes = append(probes, h)
+				}
+			}
+			for _, h := range probes {
+				want := sort.Search(n, func(i int) bool { return bytes.Compare(names[i][:], h[:]) >= 0 })
+				if got := p.search(h, 0, n); got != want {
+					t.Fatalf("%d %s names, %s: position %d, want %d", n, spread, h, got, want)
+				}
+			}
+		}
+	}
 }

@@ -177,9 +177,11 @@ func (s *scanner) scan(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	s.order, s.head = order, headHash
+	s.used.commits = make(map[plumbing.Hash]*commitRec, len(order))
 	for _, rec := range order {
 		s.used.commits[rec.hash] = rec
 	}
+	s.used.order = order
 	for i := range res.Releases {
 		r := &res.Releases[i]
 		rec := s.cache.commits[plumbing.NewHash(r.Commit)]

@@ -40,7 +40,8 @@ func (t *trees) dirTree(root plumbing.Hash) (plumbing.Hash, error) {
 			h = child
 			continue
 		}
-		b, err := t.repo.readRaw(plumbing.TreeObject, h)
+		// Only the entry is kept: the tree is read into a reused buffer.
+		b, err := t.repo.readScratch(plumbing.TreeObject, h)
 		if err != nil {
 			return h, annotate(err, joinPath(t.parts[:i]...), "")
 		}

@@ -82,20 +82,40 @@ func (w *walker) record(h plumbing.Hash) (*commitRec, error) {
 		}
 	}
 	if !read {
-		c, err := w.repo.readCommit(h)
+		// Without the time, as from the commit-graph: ensureTime reads it
+		// for the few commits that need it (those that add a script, the
+		// releases').
+		c, err := w.repo.readCommitLinks(h)
 		if err != nil {
 			return nil, err
 		}
 		root, rec.parents = c.tree, c.parents
-		rec.when, rec.tz, rec.hasTime = c.when, c.tz, true
 	}
 	rec.root = root
 	w.recs[h] = rec
 	w.dirty = true
 	if w.pipe != nil {
-		w.pipe <- rec
+		select {
+		case w.pipe <- rec:
+		default:
+			// The pipe is a full queue behind: this thread resolves the
+			// commit itself rather than wait, so that both keep busy.
+			if err := w.resolve(w.trees, rec); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return rec, nil
+}
+
+// resolve sets rec's folder tree, read with t.
+func (w *walker) resolve(t *trees, rec *commitRec) error {
+	dir, err := t.dirTree(rec.root)
+	if err != nil {
+		return annotate(err, "", "commit "+rec.hash.String()[:12])
+	}
+	rec.dirTree, rec.dirDone = dir, true
+	return nil
 }
 
 // walk returns every commit reachable from tips, parents before children,
@@ -137,8 +157,9 @@ func (w *walker) walk(ctx context.Context, tips []plumbing.Hash) ([]*commitRec, 
 
 // startPipe starts the goroutine that resolves the folder trees of the
 // commits the walk reads (see walker.pipe), when there is more than one
-// core; the function it returns ends it and reports its first error. A
-// commit it did not resolve is resolved after the walk.
+// core; the function it returns ends it and reports its first error. That
+// function resolves what is still queued on this thread too, alongside the
+// goroutine. A commit neither resolved is resolved after the walk.
 func (w *walker) startPipe() func() error {
 	if runtime.GOMAXPROCS(0) < 2 || len(w.trees.parts) == 0 {
 		return func() error { return nil }
@@ -154,19 +175,20 @@ func (w *walker) startPipe() func() error {
 			if first != nil {
 				continue
 			}
-			dir, err := t.dirTree(rec.root)
-			if err != nil {
-				first = annotate(err, "", "commit "+rec.hash.String()[:12])
-				continue
-			}
-			rec.dirTree, rec.dirDone = dir, true
+			first = w.resolve(t, rec)
 		}
 		done <- errors.Join(first, r.Close())
 	}()
 	return func() error {
 		w.pipe = nil
 		close(ch)
-		return <-done
+		var first error
+		for rec := range ch {
+			if first = w.resolve(w.trees, rec); first != nil {
+				break
+			}
+		}
+		return errors.Join(first, <-done)
 	}
 }
 
@@ -273,8 +295,9 @@ func (w *walker) computeAdds(rec *commitRec) error {
 	return w.ensureTime(rec)
 }
 
-// ensureTime reads the committer time of a commit that came from the
-// commit-graph, which stores it without the time zone.
+// ensureTime reads the committer time of a commit that the walk read
+// without it (from the commit object's first lines, or from the
+// commit-graph, which stores it without the time zone).
 func (w *walker) ensureTime(rec *commitRec) error {
 	if rec.hasTime {
 		return nil
