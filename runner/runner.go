@@ -107,6 +107,7 @@ type Runner struct {
 	mu         sync.Mutex
 	toolchains map[string]*toolchain.Toolchain // resolved per checkout, cwd and overrides
 	checkouts  checkouts                       // prepared this run, or being prepared ahead
+	setupSlot  chan struct{}                   // held by the one setup running
 	emitMu     sync.Mutex                      // one Events call at a time
 }
 
@@ -134,7 +135,7 @@ func New(store history.Store, db *mongo.Database, seq *releasemap.Sequence, opts
 			return nil, fmt.Errorf("runner: shared cache: %w", err)
 		}
 	}
-	return &Runner{store: store, db: db, seq: seq, opts: opts, toolchains: map[string]*toolchain.Toolchain{}}, nil
+	return &Runner{store: store, db: db, seq: seq, opts: opts, toolchains: map[string]*toolchain.Toolchain{}, setupSlot: make(chan struct{}, 1)}, nil
 }
 
 // EventKind says what an Event reports.

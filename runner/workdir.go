@@ -228,7 +228,15 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 			return fmt.Errorf("setup: timeout: %w", err)
 		}
 	}
+	// One setup at a time: an install and build use every core there is,
+	// so a second one beside it only slows both down.
+	select {
+	case r.setupSlot <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("setup in checkout of %s not started: %w", tag, ctx.Err())
+	}
 	res, err := process.Run(ctx, spec)
+	<-r.setupSlot
 	if err != nil {
 		return fmt.Errorf("setup in checkout of %s failed (%s; log %s): %w", tag, res, res.LogFile, err)
 	}
