@@ -17,9 +17,9 @@ import (
 // builds, minutes per release: preparing release k+1 while release k's
 // scripts run overlaps the two, and the export and toolchain fetches of
 // k+1 overlap k's setup too. The setups themselves run one at a time (see
-// Runner.setupSlot): an install and build keep every core busy, and on two
-// cores two Novu setups side by side took 26 minutes each where one alone
-// took 8 to 11. The background prepares one checkout at a time, in plan
+// Runner.setupSlot): an install and build keep every core busy (on two
+// cores, two cold Novu setups side by side took 26 minutes each, on a host
+// busy with other work too, where one alone had taken 8 to 11). The background prepares one checkout at a time, in plan
 // order; it stops at its first failure, and the run then prepares that
 // checkout itself, with its output shown, when its turn comes.
 type checkouts struct {
