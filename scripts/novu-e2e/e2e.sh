@@ -123,7 +123,7 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 		pm=$(node -p "(require('$d/package.json').packageManager||'').split('+')[0]")
 		[ ! -d "$cache/tools/$pm" ] || tools="$tools:$cache/tools/$pm/.relmig-bin"
 		cmd=$(printf '%s' "$setup" | sed "s#{cache}#$d.cache#g")
-		echo "e2e: manual $tag: (cd apps/api && env $mapenv $cmd) with PATH=$tools:…"
+		echo "e2e: manual $tag: in apps/api, with $mapenv and PATH=$tools:…: $cmd"
 		if ! (cd "$d/apps/api" && PATH="$tools:$PATH" env $mapenv sh -c "$cmd") >"$work/manual-$tag.log" 2>&1; then
 			tail -n 30 "$work/manual-$tag.log"
 			echo "e2e: FAIL: the manual setup of $tag failed (log $work/manual-$tag.log)" >&2
