@@ -48,7 +48,9 @@ for path in sys.argv[1:3]:
     cur = None          # [release, id, t0, to_marker]
     last_fg = None      # time of the last foreground preparation line
     waiting = None      # (tag, t) while the run waits for a checkout prepared ahead
+    prev = None         # time of the line before this one
     for t, text in lines:
+        before, prev = prev, t
         m = re.match(r"^\[\d+/\d+\] (v\S+) (\S+)$", text)
         if m:
             cur = [m.group(1), m.group(2), t, None, False]
@@ -77,7 +79,9 @@ for path in sys.argv[1:3]:
             if not cur[4]:
                 cur[4] = True
                 if waiting and waiting[0] in releases:
-                    releases[waiting[0]]["waited"] = last_fg - waiting[1]
+                    # The wait ended with the line before the script's first.
+                    releases[waiting[0]]["waited"] = before - waiting[1]
+                    last_fg = max(last_fg, before)
                 waiting = None
                 if cur[0] not in releases:
                     releases[cur[0]] = {"how": "checkout kept", "setup": None, "waited": 0.0}
