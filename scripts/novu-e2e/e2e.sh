@@ -65,7 +65,13 @@ export MONGODB_URI="$db_uri"
 
 step() { printf '\n== %s\n' "$*"; }
 # stamp prefixes every line with seconds since the epoch (for the table).
-stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done; }
+# One process, not a date(1) per line: a slow reader fills the pipe, and
+# relmig's live output (a setup's thousands of lines) would then wait on it.
+stamp() {
+	python3 -u -c 'import sys, time
+for line in iter(sys.stdin.readline, ""):
+    sys.stdout.write("%.6f %s" % (time.time(), line))'
+}
 
 step "seed the database as Novu v0.22.0 leaves it"
 node "$here/seed.js" "$db_uri"
