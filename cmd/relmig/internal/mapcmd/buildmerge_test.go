@@ -32,6 +32,7 @@ runner:
   setup: "npm ci"
   env: { MONGO_URL: "{uri}" }
   timeout: 30m
+  setup_timeout: 2h
   done_marker: "^done$"
 requires: { env: [JWT_SECRET] }
 releases:
@@ -52,6 +53,7 @@ releases:
         setup: "make"
         env: { A: "b" }
         timeout: 1m
+        setup_timeout: 20m
         done_marker: "ok"
         cwd: apps/api
         toolchain: auto
