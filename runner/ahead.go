@@ -77,12 +77,14 @@ func (r *Runner) checkoutFor(ctx context.Context, e releasemap.RangeEntry, s rel
 		j, mine := r.checkouts.claim(key, false)
 		if mine {
 			j.p, j.err = r.prepareCheckout(ctx, e, s, tag, false)
+			r.openGate()
 			close(j.done)
 			if j.err != nil {
 				r.checkouts.forget(key, j)
 			}
 			return j.p, j.err
 		}
+		r.openGate()
 		select {
 		case <-j.done:
 		default:
@@ -154,6 +156,8 @@ func (r *Runner) prepareAhead(ctx context.Context, entries []releasemap.RangeEnt
 // returned stop cancels it and waits until it ended (a setup under way
 // is stopped like a script: SIGTERM, then SIGKILL after the grace).
 func (r *Runner) startAhead(ctx context.Context, entries []releasemap.RangeEntry) (stop func()) {
+	r.gate = make(chan struct{})
+	r.gateOnce = &sync.Once{}
 	if r.opts.NoPrepareAhead || len(entries) < 2 {
 		return func() {}
 	}
@@ -166,5 +170,28 @@ func (r *Runner) startAhead(ctx context.Context, entries []releasemap.RangeEntry
 	return func() {
 		cancel()
 		<-done
+	}
+}
+
+// openGate lets setups ahead start: the run's own first preparation is
+// done (or it waits for one made ahead, or needs none). Until then the one
+// setup slot is the run's, so the first migration never waits behind a
+// later release's install.
+func (r *Runner) openGate() {
+	if r.gateOnce != nil {
+		r.gateOnce.Do(func() { close(r.gate) })
+	}
+}
+
+// awaitGate blocks a setup ahead until openGate.
+func (r *Runner) awaitGate(ctx context.Context) error {
+	if r.gate == nil {
+		return nil
+	}
+	select {
+	case <-r.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

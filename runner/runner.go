@@ -108,7 +108,9 @@ type Runner struct {
 	toolchains map[string]*toolchain.Toolchain // resolved per checkout, cwd and overrides
 	checkouts  checkouts                       // prepared this run, or being prepared ahead
 	setupSlot  chan struct{}                   // held by the one setup running
-	emitMu     sync.Mutex                      // one Events call at a time
+	gate       chan struct{}                   // closed once setups ahead may start (see openGate)
+	gateOnce   *sync.Once
+	emitMu     sync.Mutex // one Events call at a time
 }
 
 // New returns a Runner; store records attempts, db answers pre and post
@@ -368,6 +370,7 @@ func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.G
 	}
 
 	prep, err := r.prepare(ctx, e, settings)
+	r.openGate()
 	if err != nil {
 		return res, notStarted(g.ID, err)
 	}

@@ -230,6 +230,11 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	}
 	// One setup at a time: an install and build use every core there is,
 	// so a second one beside it only slows both down.
+	if ahead {
+		if err := r.awaitGate(ctx); err != nil {
+			return fmt.Errorf("setup in checkout of %s not started: %w", tag, err)
+		}
+	}
 	select {
 	case r.setupSlot <- struct{}{}:
 	case <-ctx.Done():
