@@ -77,7 +77,6 @@ func (r *Runner) checkoutFor(ctx context.Context, e releasemap.RangeEntry, s rel
 		j, mine := r.checkouts.claim(key, false)
 		if mine {
 			j.p, j.err = r.prepareCheckout(ctx, e, s, tag, false)
-			r.openGate()
 			close(j.done)
 			if j.err != nil {
 				r.checkouts.forget(key, j)
@@ -108,8 +107,8 @@ func (r *Runner) checkoutFor(ctx context.Context, e releasemap.RangeEntry, s rel
 
 // prepareAhead prepares, one at a time and in plan order, the checkouts
 // with a setup of the releases after the first, skipping those already
-// claimed; it
-// returns when all are prepared, one failed, or ctx is done. Only a
+// claimed; it returns when all are prepared, one failed, or ctx is done.
+// Only a
 // release's first migration is prepared ahead: a later one of the same
 // release with other settings is prepared by the run itself, after the
 // first, so that two setups never share a checkout at once.
@@ -173,8 +172,8 @@ func (r *Runner) startAhead(ctx context.Context, entries []releasemap.RangeEntry
 	}
 }
 
-// openGate lets setups ahead start: the run's own first preparation is
-// done (or it waits for one made ahead, or needs none). Until then the one
+// openGate lets setups ahead start: the run's first migration is prepared
+// (runOne), or the run waits for a checkout made ahead (checkoutFor). Until then the one
 // setup slot is the run's, so the first migration never waits behind a
 // later release's install.
 func (r *Runner) openGate() {

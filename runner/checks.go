@@ -156,24 +156,12 @@ func describe(c releasemap.Check) string {
 func writeFilter(b *strings.Builder, v any) {
 	switch t := v.(type) {
 	case bson.D:
-		b.WriteString("{")
-		for i, e := range t {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(e.Key + ": ")
-			writeFilter(b, e.Value)
-		}
-		b.WriteString("}")
+		writeList(b, "{", "}", len(t), func(i int) {
+			b.WriteString(t[i].Key + ": ")
+			writeFilter(b, t[i].Value)
+		})
 	case bson.A:
-		b.WriteString("[")
-		for i, e := range t {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeFilter(b, e)
-		}
-		b.WriteString("]")
+		writeList(b, "[", "]", len(t), func(i int) { writeFilter(b, t[i]) })
 	default:
 		data, err := bson.MarshalExtJSON(bson.D{{Key: "v", Value: v}}, false, false)
 		var wrapped struct{ V json.RawMessage }
@@ -204,24 +192,12 @@ func writeJSON(b *strings.Builder, v any) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteString("{")
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(k + ": ")
-			writeJSON(b, t[k])
-		}
-		b.WriteString("}")
+		writeList(b, "{", "}", len(keys), func(i int) {
+			b.WriteString(keys[i] + ": ")
+			writeJSON(b, t[keys[i]])
+		})
 	case []any:
-		b.WriteString("[")
-		for i, e := range t {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeJSON(b, e)
-		}
-		b.WriteString("]")
+		writeList(b, "[", "]", len(t), func(i int) { writeJSON(b, t[i]) })
 	default:
 		data, _ := json.Marshal(t) // decoded JSON always encodes again
 		b.Write(data)
@@ -232,3 +208,15 @@ func writeJSON(b *strings.Builder, v any) {
 // tunnel, short enough that a run with several unreachable services still
 // answers within seconds.
 const defaultDialTimeout = 3 * time.Second
+
+// writeList writes n items between left and right, separated by ", ".
+func writeList(b *strings.Builder, left, right string, n int, item func(i int)) {
+	b.WriteString(left)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		item(i)
+	}
+	b.WriteString(right)
+}
