@@ -9,7 +9,6 @@ import (
 	"github.com/relmig/relmig/history"
 	"github.com/relmig/relmig/lock"
 	"github.com/relmig/relmig/releasemap"
-	"github.com/relmig/relmig/runner/process"
 )
 
 // NoopReasonPrefix starts the reason recorded for a migration the map
@@ -20,7 +19,7 @@ const NoopReasonPrefix = "declared noop in the release map: "
 // skipped, with the map's reason, without preparing or running anything.
 // Its post checks, if any, must hold. It goes through the same claim and fence as a script that runs (steps
 // 2 and 3 of runOne), so that two runs passing it record it once.
-func (r *Runner) skipNoop(ctx context.Context, lease *lock.Lease, guard *process.Guard, e releasemap.RangeEntry, fc fence) (Result, error) {
+func (r *Runner) skipNoop(ctx context.Context, lease *lock.Lease, e releasemap.RangeEntry, fc fence) (Result, error) {
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	token := ""
@@ -34,7 +33,7 @@ func (r *Runner) skipNoop(ctx context.Context, lease *lock.Lease, guard *process
 	att, err := r.store.Begin(ctx, history.Attempt{
 		Migration: g.ID, Release: e.Release.String(), Status: history.Running, RunID: r.opts.RunID,
 		Target: r.opts.Target, StartedAt: start, SHA256: g.SHA256, By: r.opts.Actor,
-		LeaseToken: token, GuardPID: guard.PID(),
+		LeaseToken: token, GuardPID: r.guard.PID(),
 	})
 	if err != nil {
 		return res, fmt.Errorf("claim %s (not recorded): %w", g.ID, err)

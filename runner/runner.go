@@ -110,7 +110,8 @@ type Runner struct {
 	setupSlot  chan struct{}                   // held by the one setup running
 	gate       chan struct{}                   // closed once setups ahead may start (see openGate)
 	gateOnce   *sync.Once
-	emitMu     sync.Mutex // one Events call at a time
+	guard      *process.Guard // the run's: stops its scripts and setups if relmig dies
+	emitMu     sync.Mutex     // one Events call at a time
 }
 
 // New returns a Runner; store records attempts, db answers pre and post
@@ -287,7 +288,11 @@ func (r *Runner) apply(ctx context.Context, lease *lock.Lease, entries []release
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotStarted, err)
 	}
-	defer guard.Close()
+	r.guard = guard
+	defer func() {
+		_ = guard.Close()
+		r.guard = nil
+	}()
 	stopAhead := r.startAhead(ctx, entries)
 	defer stopAhead()
 	var applied []Result
@@ -302,7 +307,7 @@ func (r *Runner) apply(ctx context.Context, lease *lock.Lease, entries []release
 		}
 		r.emit(Event{Kind: EventStart, N: i + 1, Total: len(entries), Entry: e})
 		expect, known := seen[e.Migration.ID]
-		res, err := r.runOne(ctx, lease, guard, e, fence{expect: expect, known: known})
+		res, err := r.runOne(ctx, lease, e, fence{expect: expect, known: known})
 		if err != nil {
 			// Not started (preparation, claim or fence), or the outcome
 			// could not be recorded: stop.
@@ -361,12 +366,12 @@ func (r *Runner) note(e releasemap.RangeEntry, ahead bool, text string) {
 //
 // The error is non-nil when the script did not start, or when its outcome
 // could not be recorded.
-func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.Guard, e releasemap.RangeEntry, fc fence) (Result, error) {
+func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, e releasemap.RangeEntry, fc fence) (Result, error) {
 	g := e.Migration
 	res := Result{ID: g.ID, Release: e.Release.String()}
 	settings := g.Effective(r.seq.Runner)
 	if g.Noop != "" {
-		return r.skipNoop(ctx, lease, guard, e, fc)
+		return r.skipNoop(ctx, lease, e, fc)
 	}
 
 	prep, err := r.prepare(ctx, e, settings)
@@ -379,7 +384,7 @@ func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.G
 	if err != nil {
 		return res, notStarted(g.ID, err)
 	}
-	spec.Guard = guard
+	spec.Guard = r.guard
 	hash, err := fileHash(script)
 	if err != nil {
 		return res, notStarted(g.ID, err)
@@ -403,7 +408,7 @@ func (r *Runner) runOne(ctx context.Context, lease *lock.Lease, guard *process.G
 	att, err := r.store.Begin(ctx, history.Attempt{
 		Migration: g.ID, Release: e.Release.String(), Status: history.Running, RunID: r.opts.RunID,
 		Target: r.opts.Target, StartedAt: time.Now(), SHA256: hash, LogFile: spec.LogFile, By: r.opts.Actor,
-		LeaseToken: token, GuardPID: guard.PID(),
+		LeaseToken: token, GuardPID: r.guard.PID(),
 	})
 	if err != nil {
 		return res, fmt.Errorf("claim %s (not started): %w", g.ID, err)

@@ -210,7 +210,7 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	}
 	spec := process.Spec{
 		Argv: argv, Dir: p.dir, Env: envList(env), Live: r.opts.Live, Prefix: "  │ setup: ",
-		Redact: r.opts.Redact, Command: r.opts.Command, Grace: r.opts.Grace,
+		Redact: r.opts.Redact, Command: r.opts.Command, Grace: r.opts.Grace, Guard: r.guard,
 		LogFile: filepath.Join(r.opts.LogDir, r.opts.RunID, "setup-"+safeName(tag)+".log"),
 	}
 	if ahead {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/relmig/relmig/internal/gittest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -255,5 +256,51 @@ echo 1 > "$MARKS/blip.done"
 	}
 	if b, _ := os.ReadFile(filepath.Join(a.marks, "blip.runs")); string(b) != "x\n" {
 		t.Errorf("blip.sh ran %q, want once", b)
+	}
+}
+
+// TestSetupsDieWithRelmig: relmig is killed with SIGKILL while a release's
+// setup runs, in the foreground or ahead beside a script; the run's guard
+// stops every group still running, not only the script's.
+func TestSetupsDieWithRelmig(t *testing.T) {
+	const slowSetup = `echo $$ > "$MARKS/setup.pgid"; sleep 300 & echo $! > "$MARKS/setup.child"; wait`
+	for _, tc := range []struct {
+		name     string
+		releases string
+		groups   []string // the marks naming the groups that must be gone
+	}{
+		{"foreground", "  - version: v1.0.0\n    migrations:\n      - id: a.sh\n        setup: '" + slowSetup + "'\n", []string{"setup"}},
+		{"ahead", "  - version: v1.0.0\n    migrations:\n      - id: slow.sh\n  - version: v1.1.0\n    migrations:\n      - id: a.sh\n        setup: '" + slowSetup + "'\n", []string{"slow", "setup"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t, "", map[string]string{
+				"releasemap.yaml":    "relmig: 1\ndir: migrations\nrunner:\n  command: \"sh {path}\"\n  workdir: release\nreleases:\n" + tc.releases,
+				"migrations/slow.sh": slowScript,
+				"migrations/a.sh":    markScript,
+			})
+			git := func(args ...string) { gittest.Run(t, a.dir, gittest.Day(0), args...) }
+			git("init", "-q", "-b", "main")
+			git("add", "releasemap.yaml", "migrations")
+			git("commit", "-q", "-m", "v1")
+			git("tag", "v1.0.0")
+			git("tag", "v1.1.0")
+			p := a.start("up", "--apply", "--cache-dir", filepath.Join(a.dir, "cache"))
+			var pgids []int
+			for _, g := range tc.groups {
+				pgids = append(pgids, a.groupOf(p, g+".pgid"))
+				a.waitFor(p, g+".child")
+			}
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t)
+			for _, pgid := range pgids {
+				groupGone(t, pgid)
+			}
+			if a.marked("a.sh") {
+				t.Error("a.sh ran, though its setup never finished")
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -18,24 +19,33 @@ import (
 // its pid (see GuardAlive).
 const GuardMarker = "relmig-guard"
 
-// guardScript is the guard's program. It reads process group ids from
-// stdin, one per line, and remembers the last ("0": none). Its stdin is a
-// pipe whose only writer is relmig: when relmig dies, however it dies
-// (SIGKILL included), the kernel closes the pipe, the read loop ends, and
-// the guard stops the group that was under way the way Run does, SIGTERM
-// and then SIGKILL after the grace period ($1 tenths of a second), and
-// waits for the group to be gone. It ignores the signals a terminal or a
-// closing session sends, so that it outlives relmig; relmig ends it by
-// writing "0" and closing the pipe.
+// guardScript is the guard's program. It reads lines from stdin: "+ G"
+// adds process group G to the set it watches, "- G" drops it, and "0"
+// empties the set. Its stdin is a pipe whose only writer is relmig: when
+// relmig dies, however it dies (SIGKILL included), the kernel closes the
+// pipe, the read loop ends, and the guard stops every group still in the
+// set the way Run does, SIGTERM and then SIGKILL after the grace period
+// ($1 tenths of a second), and waits for the groups to be gone. It
+// ignores the signals a terminal or a closing session sends, so that it
+// outlives relmig; relmig ends it by writing "0" and closing the pipe.
 const guardScript = `trap '' HUP INT TERM PIPE QUIT
-pg=0
-while read -r next; do pg=$next; done
-case $pg in ''|*[!0-9]*|0|1) exit 0;; esac
-kill -TERM -"$pg" 2>/dev/null || exit 0
+pgs=
+while read -r op pg; do
+	case $op in
+	0) pgs= ;;
+	+) case $pg in ''|*[!0-9]*|0|1) ;; *) pgs="$pgs $pg" ;; esac ;;
+	-) left=; for p in $pgs; do [ "$p" = "$pg" ] || left="$left $p"; done; pgs=$left ;;
+	esac
+done
+[ -n "$pgs" ] || exit 0
+for p in $pgs; do kill -TERM -"$p" 2>/dev/null; done
 n=0
-while kill -0 -"$pg" 2>/dev/null; do
+while :; do
+	alive=; for p in $pgs; do kill -0 -"$p" 2>/dev/null && alive="$alive $p"; done
+	pgs=$alive
+	[ -n "$pgs" ] || exit 0
 	n=$((n+1))
-	if [ "$n" -ge "$1" ]; then kill -KILL -"$pg" 2>/dev/null; fi
+	if [ "$n" -ge "$1" ]; then for p in $pgs; do kill -KILL -"$p" 2>/dev/null; done; fi
 	# Zombies that nobody reaps still answer kill -0: give up 5s after KILL.
 	if [ "$n" -ge $(($1 + 50)) ]; then exit 0; fi
 	sleep 0.1
@@ -46,8 +56,9 @@ done
 // relmig that started it: a script runs in a process group of its own (so
 // a signal reaches its grandchildren), which also means nothing kills it
 // when relmig is killed with SIGKILL. The guard does. One guard serves a
-// whole run; Run tells it each script's group as it starts. It runs
-// /bin/sh, in a process group of its own.
+// whole run, scripts and setups alike (a setup prepared ahead runs beside
+// a script); Run tells it each command's group as it starts and ends. It
+// runs /bin/sh, in a process group of its own.
 type Guard struct {
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -82,14 +93,20 @@ func StartGuard(grace time.Duration) (*Guard, error) {
 // a run taking over on the same host can wait for it (GuardAlive).
 func (g *Guard) PID() int { return g.cmd.Process.Pid }
 
-// watch makes pgid the group to stop if relmig dies; 0 clears it.
-func (g *Guard) watch(pgid int) error {
+// watch adds pgid to the groups to stop if relmig dies.
+func (g *Guard) watch(pgid int) error { return g.send("+ " + strconv.Itoa(pgid)) }
+
+// unwatch drops pgid: its command has ended.
+func (g *Guard) unwatch(pgid int) error { return g.send("- " + strconv.Itoa(pgid)) }
+
+// send writes one line of the guard's protocol (see guardScript).
+func (g *Guard) send(line string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.err != nil {
 		return g.err
 	}
-	if _, err := fmt.Fprintf(g.w, "%d\n", pgid); err != nil {
+	if _, err := io.WriteString(g.w, line+"\n"); err != nil {
 		g.err = fmt.Errorf("guard process %d is gone: %w", g.PID(), err)
 		return g.err
 	}
@@ -98,7 +115,7 @@ func (g *Guard) watch(pgid int) error {
 
 // Close ends the guard without stopping anything and waits for it.
 func (g *Guard) Close() error {
-	werr := g.watch(0)
+	werr := g.send("0")
 	g.mu.Lock()
 	cerr := g.w.Close()
 	g.mu.Unlock()

@@ -210,7 +210,7 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 		if err := spec.Guard.watch(pid); err != nil {
 			res.OutputErr = err
 		}
-		defer func() { _ = spec.Guard.watch(0) }()
+		defer func() { _ = spec.Guard.unwatch(pid) }()
 	}
 	// The child holds its own copy of the write end; ours must go, or the
 	// reader would never see the end of the output.
