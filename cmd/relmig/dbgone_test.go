@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/relmig/relmig/internal/gittest"
 )
 
 // devServer is a development server of the test's own (bin/devdb), so
@@ -124,12 +122,7 @@ releases:
 		"migrations/first.sh":  markScript,
 		"migrations/second.sh": `echo x >> "$MARKS/second.runs"` + "\n",
 	})
-	git := func(args ...string) { gittest.Run(t, a.dir, gittest.Day(0), args...) }
-	git("init", "-q", "-b", "main")
-	git("add", "releasemap.yaml", "migrations")
-	git("commit", "-q", "-m", "v1.1.0")
-	git("tag", "v1.0.0")
-	git("tag", "v1.1.0")
+	a.commitTagged("v1.0.0", "v1.1.0")
 
 	up := []string{"up", "--apply", "--server-timeout", "2s", "--lease", "5s", "--cache-dir", filepath.Join(a.dir, "cache")}
 	p := a.start(up...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/relmig/relmig/internal/gittest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -279,12 +278,7 @@ func TestSetupsDieWithRelmig(t *testing.T) {
 				"migrations/slow.sh": slowScript,
 				"migrations/a.sh":    markScript,
 			})
-			git := func(args ...string) { gittest.Run(t, a.dir, gittest.Day(0), args...) }
-			git("init", "-q", "-b", "main")
-			git("add", "releasemap.yaml", "migrations")
-			git("commit", "-q", "-m", "v1")
-			git("tag", "v1.0.0")
-			git("tag", "v1.1.0")
+			a.commitTagged("v1.0.0", "v1.1.0")
 			p := a.start("up", "--apply", "--cache-dir", filepath.Join(a.dir, "cache"))
 			var pgids []int
 			for _, g := range tc.groups {

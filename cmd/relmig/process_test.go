@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/relmig/relmig/internal/gittest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,6 +106,19 @@ func newApp(t *testing.T, uri string, files map[string]string) *app {
 	}
 	a.connect()
 	return a
+}
+
+// commitTagged makes the app's folder a git repository with one commit of
+// its map and scripts, tagged with each of tags (for workdir: release).
+func (a *app) commitTagged(tags ...string) {
+	a.t.Helper()
+	git := func(args ...string) { gittest.Run(a.t, a.dir, gittest.Day(0), args...) }
+	git("init", "-q", "-b", "main")
+	git("add", "releasemap.yaml", "migrations")
+	git("commit", "-q", "-m", tags[len(tags)-1])
+	for _, tag := range tags {
+		git("tag", tag)
+	}
 }
 
 // connect opens the database (again, after a server restart).
