@@ -11,6 +11,9 @@
 #   NOVU_E2E_MANUAL 1: after relmig's upgrade, time the manual procedure on the same
 #                   releases (a fresh checkout, install and build per release, one
 #                   after another); default 1 when the cache holds no checkout yet
+#   NOVU_E2E_MANUAL_HOW  what the manual procedure does per release: novu (default),
+#                   Novu's setup:project (install, .env, build every project); api, the
+#                   build narrowed to build:api; map, the map's own setup
 #   NOVU_E2E_KEEP   1: keep the scratch folder (logs, the manual checkouts)
 #
 # Releases with migrations it passes: v0.23.0 (encrypt-api-keys), v0.24.0
@@ -107,16 +110,33 @@ node "$here/verify.js" "$db_uri" final
 end=$(date +%s)
 
 if [ "$NOVU_E2E_MANUAL" = 1 ]; then
-	step "for comparison, the manual procedure: per release, one after another, a fresh checkout, install and build (no shared store), as the map's setup does them"
-	# The releases whose scripts ran, in order; the map's own setup command,
-	# with a fresh pnpm store per release instead of the shared one. The
-	# node and pnpm versions are the ones relmig used (an operator would
-	# install them with nvm and corepack; that time is not counted).
-	releases=$("$relmig" between v0.22.0 v2.0.0 --output json | python3 -c 'import json,sys; seen=[]; [seen.append(m["release"]) for m in json.load(sys.stdin)["migrations"] if not m.get("noop") and m["release"] not in seen]; print(" ".join(seen))')
-	setup=$(sed -n 's/^  setup: "\(.*\)"$/\1/p' "$root/examples/novu/releasemap.yaml")
+	# What the manual asks of an operator ("cloning the git repository and
+	# setting up the projects from source"), per release, one after another:
+	# a fresh checkout, then NOVU_E2E_MANUAL_HOW:
+	#   novu  Novu's own setup:project (pnpm install, the .env files, pnpm
+	#         build of every project), with a fresh store per release
+	#   api   the same, the build narrowed to Novu's build:api (the API and
+	#         what it needs: less than the manual's setup asks)
+	#   map   the map's own setup command, with a fresh store per release
+	how=${NOVU_E2E_MANUAL_HOW:-novu}
+	case $how in
+	novu) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build" ;;
+	api) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build:api" ;;
+	map) setup=$(sed -n 's/^  setup: "\(.*\)"$/\1/p' "$root/examples/novu/releasemap.yaml") ;;
+	*) echo "e2e: NOVU_E2E_MANUAL_HOW=$how: want novu, api or map" >&2; exit 2 ;;
+	esac
 	[ -n "$setup" ] || { echo "e2e: FAIL: no runner.setup in the map" >&2; exit 1; }
-	# The map's literal env values (CI, HUSKY, CYPRESS_INSTALL_BINARY… change what an install does).
+	step "for comparison, the manual procedure ($how): per release, one after another, a fresh checkout, then: $setup"
+	# The releases whose scripts ran, in order. The node and pnpm versions are
+	# the ones relmig used (an operator would install them with nvm and
+	# corepack; that time is not counted).
+	releases=$("$relmig" between v0.22.0 v2.0.0 --output json | python3 -c 'import json,sys; seen=[]; [seen.append(m["release"]) for m in json.load(sys.stdin)["migrations"] if not m.get("noop") and m["release"] not in seen]; print(" ".join(seen))')
+	# The map's literal env values (CI, HUSKY, CYPRESS_INSTALL_BINARY… change
+	# what an install does). Sandbox only, not in the map: NX_NO_CLOUD, since
+	# nx 16's runner at v0.2x asks Nx Cloud, which this machine cannot reach.
 	mapenv=$(python3 -c 'import re,sys; print(" ".join(k+"="+v for k,v in re.findall(r"^    ([A-Z_]+): \"?([A-Za-z0-9_.-]*)\"?[ \t]*(?:#.*)?$", open(sys.argv[1]).read(), re.M)))' "$root/examples/novu/releasemap.yaml")
+	mapenv="$mapenv NX_NO_CLOUD=true"
+	printf '%s\n' "$how" >"$work/manual.how"
 	: >"$work/manual.times"
 	for tag in $releases; do
 		d="$work/manual/$tag"
@@ -137,7 +157,7 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 		fi
 		t1=$(date +%s.%N)
 		echo "$tag $t0 $t1" | tee -a "$work/manual.times"
-		rm -rf "$d" "$d.cache" # disk: a release's checkout and store are about 2 GB
+		rm -rf "$d" "$d.cache" # disk: a release's checkout and store are 2 GB or more
 	done
 fi
 
