@@ -11,9 +11,10 @@
 #   NOVU_E2E_MANUAL 1: after relmig's upgrade, time the manual procedure on the same
 #                   releases (a fresh checkout, install and build per release, one
 #                   after another); default 1 when the cache holds no checkout yet
-#   NOVU_E2E_MANUAL_HOW  what the manual procedure does per release: novu (default),
-#                   Novu's setup:project (install, .env, build every project); api, the
-#                   build narrowed to build:api; map, the map's own setup
+#   NOVU_E2E_MANUAL_HOW  what the manual procedure does per release: api (default),
+#                   Novu's setup:project (full install, .env) with the build narrowed to
+#                   its build:api; novu, setup:project as it is (fails at v0.24.0 from
+#                   the public tree); map, the map's own setup
 #   NOVU_E2E_KEEP   1: keep the scratch folder (logs, the manual checkouts)
 #
 # Releases with migrations it passes: v0.23.0 (encrypt-api-keys), v0.24.0
@@ -113,12 +114,15 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 	# What the manual asks of an operator ("cloning the git repository and
 	# setting up the projects from source"), per release, one after another:
 	# a fresh checkout, then NOVU_E2E_MANUAL_HOW:
-	#   novu  Novu's own setup:project (pnpm install, the .env files, pnpm
-	#         build of every project), with a fresh store per release
-	#   api   the same, the build narrowed to Novu's build:api (the API and
-	#         what it needs: less than the manual's setup asks)
+	#   api   (the default) Novu's own setup:project (pnpm install, the .env
+	#         files, pnpm build) with a fresh store per release, its build
+	#         narrowed to Novu's build:api (the API and what it needs)
+	#   novu  setup:project as it is, pnpm build of every project; from the
+	#         public tree it fails at v0.24.0 (@novu/web imports
+	#         @novu/ee-billing-web, an enterprise package not in the tree),
+	#         so an operator must narrow it as api does
 	#   map   the map's own setup command, with a fresh store per release
-	how=${NOVU_E2E_MANUAL_HOW:-novu}
+	how=${NOVU_E2E_MANUAL_HOW:-api}
 	case $how in
 	novu) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build" ;;
 	api) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build:api" ;;

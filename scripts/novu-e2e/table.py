@@ -135,5 +135,9 @@ if manual:
     for tag, s in manual:
         print(f"  {tag:9} {s:8.0f} s")
     print(f"  setups {setups:.0f} s + the same scripts {script_s:.0f} s = {total:.0f} s")
-    print(f"relmig / manual: {up_wall / total:.2f}x (bar: <= 0.5x)")
+    if all(releases[t]["how"] == "checkout kept" for t in order):
+        # Nothing was set up: this run does not measure a cold upgrade.
+        print(f"relmig (warm: every checkout kept) / manual: {up_wall / total:.2f}x (the bar is for a cold run)")
+    else:
+        print(f"relmig / manual: {up_wall / total:.2f}x (bar: <= 0.5x)")
 print(f"total wall time of the e2e: {sys.argv[3]} s")
