@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/relmig/relmig/internal/gittest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relmig/relmig/internal/gittest"
 	"github.com/relmig/relmig/internal/syncbuf"
 	"github.com/relmig/relmig/lock"
 

@@ -123,9 +123,10 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 	#         so an operator must narrow it as api does
 	#   map   the map's own setup command, with a fresh store per release
 	how=${NOVU_E2E_MANUAL_HOW:-api}
+	project="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js"
 	case $how in
-	novu) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build" ;;
-	api) setup="cd ../.. && pnpm install --frozen-lockfile --store-dir {cache}/pnpm-store && node scripts/setup-env-files.js && pnpm build:api" ;;
+	novu) setup="$project && pnpm build" ;;
+	api) setup="$project && pnpm build:api" ;;
 	map) setup=$(sed -n 's/^  setup: "\(.*\)"$/\1/p' "$root/examples/novu/releasemap.yaml") ;;
 	*) echo "e2e: NOVU_E2E_MANUAL_HOW=$how: want novu, api or map" >&2; exit 2 ;;
 	esac
@@ -140,7 +141,7 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 	# nx 16's runner at v0.2x asks Nx Cloud, which this machine cannot reach.
 	mapenv=$(python3 -c 'import re,sys; print(" ".join(k+"="+v for k,v in re.findall(r"^    ([A-Z_]+): \"?([A-Za-z0-9_.-]*)\"?[ \t]*(?:#.*)?$", open(sys.argv[1]).read(), re.M)))' "$root/examples/novu/releasemap.yaml")
 	mapenv="$mapenv NX_NO_CLOUD=true"
-	printf '%s\n' "$how" >"$work/manual.how"
+	printf '%s: %s\n' "$how" "$setup" >"$work/manual.how" # the table's label
 	: >"$work/manual.times"
 	for tag in $releases; do
 		d="$work/manual/$tag"

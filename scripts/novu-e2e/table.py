@@ -11,8 +11,8 @@ relmig's stamped output (each line prefixed with its epoch seconds).
   between) against the manual procedure measured in the same e2e: its fresh
   setups one after another (MANUAL.TIMES: "TAG START END" lines), plus the
   same scripts' own time."""
-import re
 import os
+import re
 import sys
 
 NOTE = re.compile(r"^ {6}(ahead: )?(.*)$")
@@ -121,17 +121,12 @@ if len(sys.argv) > 4:
 if manual:
     setups = sum(s for _, s in manual)
     total = setups + script_s
-    how = "novu"
+    what = "install and build"
     try:
-        how = open(os.path.join(os.path.dirname(sys.argv[4]), "manual.how")).read().strip()
+        what = open(os.path.join(os.path.dirname(sys.argv[4]), "manual.how")).read().strip()
     except FileNotFoundError:
         pass
-    what = {
-        "novu": "Novu's setup:project: install, .env, build every project",
-        "api": "Novu's setup:project, build narrowed to build:api",
-        "map": "the map's setup, a fresh store each",
-    }.get(how, how)
-    print(f"manual procedure (per release, one after another: fresh checkout, {what}):")
+    print(f"manual procedure (per release, one after another, a fresh checkout, then {what}):")
     for tag, s in manual:
         print(f"  {tag:9} {s:8.0f} s")
     print(f"  setups {setups:.0f} s + the same scripts {script_s:.0f} s = {total:.0f} s")
