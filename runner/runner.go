@@ -43,6 +43,10 @@ type Options struct {
 	// runs (one package store for every release, say). Created when set;
 	// empty leaves {cache} without a value.
 	SharedCache string
+	// MapDir is the folder {map_dir} names: the one holding the release
+	// map, so that a map can ship helper files (a build script, a wrapper)
+	// beside it. Empty leaves {map_dir} without a value.
+	MapDir string
 	// ToolCacheDir holds the node and package manager versions fetched for
 	// toolchain: auto (default CacheDir/tools); Registry is the npm
 	// registry they come from (default toolchain.DefaultRegistry).
@@ -657,7 +661,7 @@ func (r *Runner) envFor(e releasemap.RangeEntry) (map[string]string, error) {
 }
 
 func (r *Runner) vars(e releasemap.RangeEntry, env map[string]string, path string) process.Vars {
-	return process.Vars{Path: path, URI: r.opts.URI, DB: r.opts.DB, ID: e.Migration.ID, Release: e.Release.String(), Cache: r.opts.SharedCache, Env: env}
+	return process.Vars{Path: path, URI: r.opts.URI, DB: r.opts.DB, ID: e.Migration.ID, Release: e.Release.String(), Cache: r.opts.SharedCache, MapDir: r.opts.MapDir, Env: env}
 }
 
 func envList(env map[string]string) []string {

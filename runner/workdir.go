@@ -220,6 +220,9 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if strings.Contains(s.Setup, "{cache}") && r.opts.SharedCache != "" {
 		where += "; {cache} is " + r.opts.SharedCache
 	}
+	if strings.Contains(s.Setup, "{map_dir}") && r.opts.MapDir != "" {
+		where += "; {map_dir} is " + r.opts.MapDir
+	}
 	r.note(e, ahead, "setup in "+tag+" ("+where+"): "+s.Setup)
 	// A stalled install must stop the run, not hang it: setup_timeout
 	// bounds it, else the migration's timeout.

@@ -17,12 +17,13 @@ type Vars struct {
 	ID      string            // {id}: the migration id
 	Release string            // {release}: the migration's release, e.g. v0.18.0
 	Cache   string            // {cache}: a folder in relmig's cache that outlives checkouts and runs
+	MapDir  string            // {map_dir}: the folder holding the release map, for helper files shipped beside it
 	Env     map[string]string // {env.NAME}: the environment the command runs with
 }
 
 // placeholderHelp lists the valid placeholders in the wording every parse
 // error uses, so a user who mistyped one sees the alternatives.
-const placeholderHelp = "{path}, {uri}, {db}, {id}, {release}, {cache} or {env.NAME}"
+const placeholderHelp = "{path}, {uri}, {db}, {id}, {release}, {cache}, {map_dir} or {env.NAME}"
 
 // segKind says what a piece of a parsed template is.
 type segKind int
@@ -35,6 +36,7 @@ const (
 	segID
 	segRelease
 	segCache
+	segMapDir
 	segEnv
 )
 
@@ -232,6 +234,8 @@ func value(sg segment, vars Vars) (string, error) {
 		v, name = vars.Release, "{release}"
 	case segCache:
 		v, name = vars.Cache, "{cache}"
+	case segMapDir:
+		v, name = vars.MapDir, "{map_dir}"
 	case segEnv:
 		ev, ok := vars.Env[sg.text]
 		if !ok {
@@ -428,6 +432,8 @@ func placeholder(body string) (segment, bool) {
 		return segment{kind: segRelease}, true
 	case "cache":
 		return segment{kind: segCache}, true
+	case "map_dir":
+		return segment{kind: segMapDir}, true
 	}
 	if name, ok := strings.CutPrefix(body, "env."); ok && validEnvName(name) {
 		return segment{kind: segEnv, text: name}, true

@@ -12,6 +12,8 @@ var testVars = Vars{
 	DB:      "novu",
 	ID:      "in-app-integration/in-app-integration.migration.ts",
 	Release: "v0.18.0",
+	Cache:   "/home/op/.cache/relmig/shared",
+	MapDir:  "/srv/novu map",
 	Env:     map[string]string{"REDIS_HOST": "redis.local", "EMPTY": "", "WEIRD": `a "b" $c; d | e`},
 }
 
@@ -23,6 +25,7 @@ func TestTemplateExpand(t *testing.T) {
 		{"npx ts-node --transpile-only {path}", []string{"npx", "ts-node", "--transpile-only", testVars.Path}},
 		{"node {path} --db {db}", []string{"node", testVars.Path, "--db", "novu"}},
 		{"x {path} {uri} {db} {id} {release} {env.REDIS_HOST}", []string{"x", testVars.Path, testVars.URI, "novu", testVars.ID, "v0.18.0", "redis.local"}},
+		{"node {map_dir}/build.js --store {cache}/store", []string{"node", "/srv/novu map/build.js", "--store", "/home/op/.cache/relmig/shared/store"}},
 		{"node --uri={uri} --tag=rel-{release}-x", []string{"node", "--uri=" + testVars.URI, "--tag=rel-v0.18.0-x"}},
 		{`node "{path}" '{db}'`, []string{"node", testVars.Path, "novu"}}, // quoting does not stop substitution
 		{`node "two words" 'and {{braces}}'`, []string{"node", "two words", "and {braces}"}},
@@ -50,7 +53,7 @@ func TestTemplateParseErrors(t *testing.T) {
 	for _, tc := range []struct{ tmpl, want string }{
 		{"", "empty command"},
 		{"   \t", "empty command"},
-		{"node {paht}", `unknown placeholder "{paht}" at column 6 (want {path}, {uri}, {db}, {id}, {release}, {cache} or {env.NAME})`},
+		{"node {paht}", `unknown placeholder "{paht}" at column 6 (want {path}, {uri}, {db}, {id}, {release}, {cache}, {map_dir} or {env.NAME})`},
 		{"node {PATH}", "unknown placeholder"},
 		{"node {env.}", "unknown placeholder"},
 		{"node {env.1X}", "unknown placeholder"},
@@ -90,6 +93,7 @@ func TestTemplateExpandErrors(t *testing.T) {
 	}{
 		{"node {uri}", Vars{}, "placeholder {uri} has no value"},
 		{"node {path}", Vars{}, "placeholder {path} has no value"},
+		{"node {map_dir}/x.js", Vars{}, "placeholder {map_dir} has no value"},
 		{"node {env.REDIS_HOST}", Vars{}, "environment variable REDIS_HOST is not set"},
 		{"node {path}", Vars{Path: "a\x00b"}, "NUL byte"},
 	} {

