@@ -22,8 +22,9 @@
 //   (application-generic's build:copy-template).
 // - A project with no input files builds nothing: Novu's enterprise packages are
 //   empty folders in the public tree, and their own build skips them too.
-// - A package whose "main" no tsc project writes (a bundler's output, such as
-//   @novu/framework's tsup build) runs its own `pnpm run build`, after the given
+// - A package whose "main" (or a file its "exports" name for require) no tsc
+//   project writes (a bundler's output, such as @novu/framework's tsup build)
+//   runs its own `pnpm run build`, after the given
 //   packages it depends on ran theirs, since its build may read their type
 //   declarations, which transpiling does not write.
 //
@@ -119,6 +120,17 @@ function mainFile(dir, main) {
   return path.join(f, 'index.js');
 }
 
+// requireTargets lists the files an "exports" map names for require(): the
+// targets under its require, node and default conditions, and plain strings.
+function requireTargets(exp) {
+  if (typeof exp === 'string') return [exp];
+  if (Array.isArray(exp)) return exp.flatMap(requireTargets);
+  if (exp === null || typeof exp !== 'object') return [];
+  return Object.entries(exp).flatMap(([k, v]) =>
+    k.startsWith('.') || ['require', 'node', 'default'].includes(k) ? requireTargets(v) : []
+  );
+}
+
 // plan decides, per package, how its "main" gets built.
 function plan(dir) {
   const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
@@ -130,7 +142,12 @@ function plan(dir) {
     if (!outDir || !main.startsWith(path.resolve(outDir) + path.sep)) continue;
     if (cfg.fileNames.length === 0) return { how: 'empty', dir, pkg, file };
     const writes = cfg.fileNames.some((f) => ts.getOutputFileNames(cfg, f, false).map((o) => path.resolve(o)).includes(main));
-    if (writes) return { how: 'transpile', dir, pkg, file, cfg, ts, main };
+    // An "exports" map wins over "main" in require(): every file it names
+    // for require must come from the same project, or the package builds
+    // itself.
+    const targets = requireTargets(pkg.exports);
+    const outside = targets.find((t) => !path.resolve(dir, t.split('*')[0]).startsWith(path.resolve(outDir) + path.sep));
+    if (writes && !outside) return { how: 'transpile', dir, pkg, file, cfg, ts, main, targets };
   }
   if (!(pkg.scripts && pkg.scripts.build)) fail(`${pkg.name} (${dir}): no tsc project writes its main ${pkg.main} and it has no build script`);
   return { how: 'own', dir, pkg, main };
@@ -190,7 +207,9 @@ function transpile(p) {
   // Only a source folder inside the package: from the package's own folder
   // this would copy package.json and the like into the output.
   if (root.startsWith(p.dir + path.sep)) walk(root);
-  if (!fs.existsSync(p.main)) fail(`${p.pkg.name}: ${path.relative(p.dir, p.file)} did not write its main ${p.pkg.main}`);
+  for (const f of [p.main, ...p.targets.filter((t) => !t.includes('*')).map((t) => path.resolve(p.dir, t))]) {
+    if (!fs.existsSync(f)) fail(`${p.pkg.name}: ${path.relative(p.dir, p.file)} did not write ${path.relative(p.dir, f)}, which require() loads`);
+  }
   return `${n} files transpiled, ${copied} copied (${path.relative(p.dir, p.file)} → ${path.relative(p.dir, outDir)})`;
 }
 
