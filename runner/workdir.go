@@ -223,7 +223,6 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	if strings.Contains(s.Setup, "{map_dir}") && r.opts.MapDir != "" {
 		where += "; {map_dir} is " + r.opts.MapDir
 	}
-	r.note(e, ahead, "setup in "+tag+" ("+where+"): "+s.Setup)
 	// A stalled install must stop the run, not hang it: setup_timeout
 	// bounds it, else the migration's timeout.
 	if limit := cmp.Or(s.SetupTimeout, s.Timeout); limit != "" {
@@ -243,6 +242,8 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 	case <-ctx.Done():
 		return fmt.Errorf("setup in checkout of %s not started: %w", tag, ctx.Err())
 	}
+	// Noted once it starts, not while it waits for the slot.
+	r.note(e, ahead, "setup in "+tag+" ("+where+"): "+s.Setup)
 	res, err := process.Run(ctx, spec)
 	<-r.setupSlot
 	if err != nil {

@@ -16,7 +16,13 @@
 //   file of that project is transpiled with ts.transpileModule, the compiler's
 //   per-file emit (what ts-node --transpile-only does for the API), to the path
 //   tsc would write it to. Type errors are not looked for: they were the
-//   release's CI's concern, and they never change what tsc emits.
+//   release's CI's concern, and tsc emits the same code with or without them.
+//   Emitting file by file differs from tsc's whole-program emit in two ways,
+//   neither of which changes what runs: a re-export of a type becomes a getter
+//   that returns undefined, and the decorator metadata of an imported type is
+//   looked up when the file loads (`typeof X !== "undefined" && X`, else Object)
+//   instead of being resolved at build time. A const enum used across files
+//   would break; the script refuses a source that declares one.
 // - Files of the project's source folder that are not TypeScript (templates,
 //   JSON…) are copied beside the output, in place of the packages' own copy steps
 //   (application-generic's build:copy-template).
@@ -24,12 +30,13 @@
 //   empty folders in the public tree, and their own build skips them too.
 // - A package whose "main" (or a file its "exports" name for require) no tsc
 //   project writes (a bundler's output, such as @novu/framework's tsup build)
-//   runs its own `pnpm run build`, after the given
-//   packages it depends on ran theirs, since its build may read their type
-//   declarations, which transpiling does not write.
+//   runs its own `pnpm run build`, after the given packages it depends on ran
+//   theirs, since its build may read their type declarations, which
+//   transpiling does not write.
 //
-// It fails, naming the package, when a file does not parse, when a project's
-// output lacks "main", or when an own build fails.
+// It fails, naming the package and the file, when a source does not parse or
+// declares a const enum, when a project's output lacks a file require() loads,
+// or when an own build fails.
 'use strict';
 
 const fs = require('fs');
@@ -170,7 +177,13 @@ function transpile(p) {
       n++;
       continue;
     }
-    const r = ts.transpileModule(fs.readFileSync(f, 'utf8'), {
+    const text = fs.readFileSync(f, 'utf8');
+    const constEnum = /^[ \t]*(export[ \t]+)?(declare[ \t]+)?const[ \t]+enum\b/m.exec(text);
+    if (constEnum) {
+      const line = text.slice(0, constEnum.index).split('\n').length;
+      fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline into other files; build this release with its own build instead`);
+    }
+    const r = ts.transpileModule(text, {
       compilerOptions: cfg.options,
       fileName: f,
       reportDiagnostics: true,
@@ -213,6 +226,7 @@ function transpile(p) {
   return `${n} files transpiled, ${copied} copied (${path.relative(p.dir, p.file)} → ${path.relative(p.dir, outDir)})`;
 }
 
+const t0 = Date.now();
 const plans = dirs.map(plan);
 const byName = new Map(plans.map((p) => [p.pkg.name, p]));
 // Own builds: the packages transpiling cannot serve, and the given packages they
@@ -226,7 +240,6 @@ const visit = (p) => {
 };
 plans.filter((p) => p.how === 'own').forEach(visit);
 
-const t0 = Date.now();
 for (const p of plans) {
   if (own.includes(p)) continue;
   const t = Date.now();
