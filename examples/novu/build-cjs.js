@@ -17,12 +17,15 @@
 //   per-file emit (what ts-node --transpile-only does for the API), to the path
 //   tsc would write it to. Type errors are not looked for: they were the
 //   release's CI's concern, and tsc emits the same code with or without them.
-//   Emitting file by file differs from tsc's whole-program emit in two ways,
-//   neither of which changes what runs: a re-export of a type becomes a getter
-//   that returns undefined, and the decorator metadata of an imported type is
+//   Emitting file by file differs from tsc's whole-program emit in three ways,
+//   none of which changes what runs: a re-export of a type becomes a getter
+//   that returns undefined; the decorator metadata of an imported type is
 //   looked up when the file loads (`typeof X !== "undefined" && X`, else Object)
-//   instead of being resolved at build time. A const enum used across files
-//   would break; the script refuses a source that declares one.
+//   instead of being resolved at build time; and at target ES5 an async
+//   function annotated `Promise<…>` passes that Promise to __awaiter instead of
+//   leaving it to default to the same global (tsc accepts no other annotation
+//   there). A const enum used across files would break; the script refuses a
+//   source that declares one.
 // - Files of the project's source folder that are not TypeScript (templates,
 //   JSON…) are copied beside the output, in place of the packages' own copy steps
 //   (application-generic's build:copy-template).
