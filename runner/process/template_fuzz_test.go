@@ -16,7 +16,7 @@ func fuzzVars(v string, envNames []string) Vars {
 	for _, n := range envNames {
 		env[n] = v
 	}
-	return Vars{Path: v, URI: v, DB: v, ID: v, Release: v, Env: env}
+	return Vars{Path: v, URI: v, DB: v, ID: v, Release: v, Cache: v, MapDir: v, Env: env}
 }
 
 // FuzzTemplate checks that parsing never panics, that errors are one line,
@@ -30,7 +30,7 @@ func FuzzTemplate(f *testing.F) {
 		"sh -c 'echo {id}' | tee {release}.log",
 		`FOO=1 node $HOME/{path} 2>&1`,
 		"{", "}", "{{", "}}", "{env.}", "{env.A}{env.B}", `\{path}`, "a\\", "'", `"{path}`,
-		"é{path}€", "$(date) `id`",
+		"é{path}€", "$(date) `id`", `node {map_dir}/b.js --store {cache}/s`, `sh -c 'cd "{map_dir}"'`,
 	} {
 		f.Add(s, "a b'c\"d$e")
 	}
