@@ -46,6 +46,10 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
+// Anything else that goes wrong (a file that cannot be read or written) is
+// one line too, naming the file; node's stack would bury it.
+process.on('uncaughtException', (e) => fail(String((e && e.message) || e).split('\n')[0]));
+
 // The packages: those the pnpm filters given select (pnpm --filter F ls), run
 // from the workspace root.
 const filters = process.argv.slice(2);
@@ -67,6 +71,7 @@ function fail(msg) {
   process.exit(1);
 }
 
+
 // typescriptFor loads the TypeScript the package itself builds with.
 const compilers = new Map();
 function typescriptFor(dir) {
@@ -74,7 +79,7 @@ function typescriptFor(dir) {
   try {
     file = require.resolve('typescript', { paths: [dir] });
   } catch (e) {
-    fail(`${dir}: no typescript package resolves from here: ${e.message}`);
+    fail(`${dir}: no typescript package resolves from here (${e.message.split('\n')[0]}); was the install complete?`);
   }
   if (!compilers.has(file)) compilers.set(file, require(file));
   return compilers.get(file);
@@ -143,7 +148,13 @@ function requireTargets(exp) {
 
 // plan decides, per package, how its "main" gets built.
 function plan(dir) {
-  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const file = path.join(dir, 'package.json');
+  let pkg;
+  try {
+    pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`${file}: ${e.message.split('\n')[0]}`);
+  }
   const main = mainFile(dir, pkg.main);
   const ts = typescriptFor(dir);
   for (const file of projectsOf(dir, pkg)) {
