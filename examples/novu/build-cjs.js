@@ -46,6 +46,11 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
+function fail(msg) {
+  console.error(`build-cjs: ${msg}`);
+  process.exit(1);
+}
+
 // Anything else that goes wrong (a file that cannot be read or written) is
 // one line too, naming the file; node's stack would bury it.
 process.on('uncaughtException', (e) => fail(String((e && e.message) || e).split('\n')[0]));
@@ -65,12 +70,6 @@ if (listed.status !== 0) {
 }
 const dirs = [...new Set(listed.stdout.split('\n').filter((l) => l.trim() !== '').map((d) => path.resolve(d.trim())))];
 if (dirs.length === 0) fail(`no package matches ${filters.join(' ')}`);
-
-function fail(msg) {
-  console.error(`build-cjs: ${msg}`);
-  process.exit(1);
-}
-
 
 // typescriptFor loads the TypeScript the package itself builds with.
 const compilers = new Map();
