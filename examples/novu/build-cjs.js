@@ -11,12 +11,15 @@
 // writes only what `require` loads, and writes it with the package's own
 // TypeScript and tsconfig, without type-checking:
 //
-// - For each package, the tsconfig its build scripts pass to tsc (-p/--project,
-//   else tsconfig.json) whose output includes "main" is the one used. Every input
-//   file of that project is transpiled with ts.transpileModule, the compiler's
-//   per-file emit (what ts-node --transpile-only does for the API), to the path
-//   tsc would write it to. Type errors are not looked for: they were the
-//   release's CI's concern, and tsc emits the same code with or without them.
+// - For each package, its `build` script is read, with the scripts it reaches
+//   (npm/pnpm/yarn run, run-p, run-s, npm-run-all, pre and post scripts). When
+//   it runs nothing but `tsc [-p X]`, rimraf and cpx, and one of those tsc
+//   projects writes "main" (and every file "exports" names for require), every
+//   input file of that project is transpiled with ts.transpileModule, the
+//   compiler's per-file emit (what ts-node --transpile-only does for the API),
+//   to the path tsc would write it to. JSON inputs are copied as tsc copies
+//   them. Type errors are not looked for: they were the release's CI's
+//   concern, and tsc emits the same code with or without them.
 //   Emitting file by file differs from tsc's whole-program emit in three ways,
 //   none of which changes what runs: a re-export of a type becomes a getter
 //   that returns undefined; the decorator metadata of an imported type is
@@ -24,22 +27,25 @@
 //   instead of being resolved at build time; and at target ES5 an async
 //   function annotated `Promise<…>` passes that Promise to __awaiter instead of
 //   leaving it to default to the same global (tsc accepts no other annotation
-//   there). A const enum used across files would break; the script refuses a
-//   source that declares one.
+//   there). A const enum would break: the script refuses a package whose own
+//   files (sources or declarations) declare one. One it imports from another
+//   package's declarations is not detected; none of these releases has one.
 // - Files of the project's source folder that are not TypeScript (templates,
 //   JSON…) are copied beside the output, in place of the packages' own copy steps
-//   (application-generic's build:copy-template).
+//   (application-generic's build:copy-template, with cpx).
 // - A project with no input files builds nothing: Novu's enterprise packages are
 //   empty folders in the public tree, and their own build skips them too.
-// - A package whose "main" (or a file its "exports" name for require) no tsc
-//   project writes (a bundler's output, such as @novu/framework's tsup build)
-//   runs its own `pnpm run build`, after the given packages it depends on ran
-//   theirs, since its build may read their type declarations, which
-//   transpiling does not write.
+// - Any other package runs its own `pnpm run build`: one whose build runs
+//   anything else (a bundler such as @novu/framework's tsup, tsc with other
+//   flags, tsc-alias…), or whose "main" no tsc project writes. The given
+//   packages it depends on run theirs first, since its build may read their
+//   type declarations, which transpiling does not write.
 //
 // It fails, naming the package and the file, when a source does not parse or
 // declares a const enum, when a project's output lacks a file require() loads,
-// or when an own build fails.
+// when a relative require() in the output finds no file (tsc compiles what the
+// included files import; this script compiles only the included files), or
+// when an own build fails.
 'use strict';
 
 const fs = require('fs');
@@ -84,21 +90,80 @@ function typescriptFor(dir) {
   return compilers.get(file);
 }
 
-// projectsOf returns the tsconfig files the package's build scripts pass to tsc,
-// in script order; tsconfig.json when none names one.
-function projectsOf(dir, pkg) {
-  const found = [];
-  for (const [name, script] of Object.entries(pkg.scripts || {})) {
-    if (!/^build(:|$)/.test(name)) continue;
-    for (const m of script.matchAll(/\btsc\b([^&|;]*)/g)) {
-      const p = /(?:^|\s)(?:-p|--project)\s+(\S+)/.exec(m[1]);
-      let file = path.resolve(dir, p ? p[1] : 'tsconfig.json');
-      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'tsconfig.json');
-      if (!found.includes(file)) found.push(file);
+// words splits one shell command into words, quotes removed.
+const words = (cmd) => (cmd.match(/"[^"]*"|'[^']*'|\S+/g) || []).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
+
+// buildSteps reads what the package's build runs: the scripts that `build`
+// reaches (through npm/pnpm/yarn run, run-p, run-s, npm-run-all, and their
+// pre and post scripts), the tsconfig files passed to tsc there (tsconfig.json
+// when none is named), and the first command this script does not reproduce
+// (anything but tsc [-p X], rimraf and cpx, whose copy the asset copy covers).
+function buildSteps(pkg, dir) {
+  const scripts = pkg.scripts || {};
+  const projects = [];
+  let unknown = null;
+  const seen = new Set();
+  const runScript = (name) => {
+    for (const n of [`pre${name}`, name, `post${name}`]) {
+      if (seen.has(n) || !(n in scripts)) continue;
+      seen.add(n);
+      for (const cmd of scripts[n].split(/&&|\|\||;|\|/)) runCommand(cmd);
     }
+  };
+  const runCommand = (cmd) => {
+    let w = words(cmd);
+    while (w.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0]) || path.basename(w[0]) === 'cross-env')) w = w.slice(1);
+    if (w.length === 0) return;
+    const tool = path.basename(w[0]);
+    const args = w.slice(1);
+    switch (tool) {
+      case 'tsc': {
+        const rest = [];
+        let project = 'tsconfig.json';
+        for (let i = 0; i < args.length; i++) {
+          if ((args[i] === '-p' || args[i] === '--project') && i + 1 < args.length) project = args[++i];
+          else rest.push(args[i]);
+        }
+        if (rest.length > 0) unknown = unknown || cmd.trim();
+        let file = path.resolve(dir, project);
+        if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'tsconfig.json');
+        if (!projects.includes(file)) projects.push(file);
+        return;
+      }
+      case 'rimraf':
+      case 'cpx':
+        return;
+      case 'npm':
+      case 'pnpm':
+      case 'yarn': {
+        const a = args.filter((x) => !x.startsWith('-'));
+        const name = a[0] === 'run' || a[0] === 'run-script' ? a[1] : a[0];
+        if (name !== undefined && name in scripts) return runScript(name);
+        break;
+      }
+      case 'run-p':
+      case 'run-s':
+      case 'npm-run-all':
+        for (const pat of args.filter((x) => !x.startsWith('-'))) {
+          const re = new RegExp('^' + pat.split('**').map((x) => x.split('*').map((y) => y.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^:]*')).join('.*') + '$');
+          for (const n of Object.keys(scripts)) if (re.test(n)) runScript(n);
+        }
+        return;
+    }
+    unknown = unknown || cmd.trim();
+  };
+  if ('build' in scripts) runScript('build');
+  // The projects of build scripts that `build` does not reach (build:esm of
+  // a package whose build first checks for its sources) still say where
+  // the output would go, so that an empty one is recognised as such.
+  const found = unknown;
+  const reached = new Set(projects);
+  for (const [n, script] of Object.entries(scripts)) {
+    if (/^build(:|$)/.test(n) && !seen.has(n)) for (const cmd of script.split(/&&|\|\||;|\|/)) runCommand(cmd);
   }
-  if (found.length === 0) found.push(path.join(dir, 'tsconfig.json'));
-  return found.filter((f) => fs.existsSync(f));
+  unknown = found;
+  if (!projects.includes(path.join(dir, 'tsconfig.json'))) projects.push(path.join(dir, 'tsconfig.json'));
+  return { projects: projects.filter((f) => fs.existsSync(f)), reached, unknown };
 }
 
 function parseProject(ts, file) {
@@ -125,14 +190,15 @@ function commonDir(files) {
   return parts ? parts.join(path.sep) : '';
 }
 
-// mainFile is the file require() loads for the package, as node resolves
-// "main": with .js added, or index.js inside it, when it names neither.
-function mainFile(dir, main) {
+// mainFiles are the files require() may load for the package's "main", in
+// node's order: the file itself, with .js added, or index.js inside it.
+function mainFiles(dir, main) {
   const f = path.resolve(dir, main || 'index.js');
-  if (/\.(c|m)?js$/.test(f)) return f;
-  if (fs.existsSync(f + '.js') || !fs.existsSync(f)) return f + '.js';
-  return path.join(f, 'index.js');
+  return /\.(c|m)?js$/.test(f) ? [f] : [f + '.js', path.join(f, 'index.js')];
 }
+
+// under reports whether f is dir or inside it.
+const under = (f, dir) => f === dir || f.startsWith(dir + path.sep);
 
 // requireTargets lists the files an "exports" map names for require(): the
 // targets under its require, node and default conditions, and plain strings.
@@ -154,48 +220,102 @@ function plan(dir) {
   } catch (e) {
     fail(`${file}: ${e.message.split('\n')[0]}`);
   }
-  const main = mainFile(dir, pkg.main);
+  const mains = mainFiles(dir, pkg.main);
   const ts = typescriptFor(dir);
-  for (const file of projectsOf(dir, pkg)) {
+  const steps = buildSteps(pkg, dir);
+  let why = `no tsc project of its build writes its main ${pkg.main || 'index.js'}`;
+  for (const file of steps.projects) {
     const cfg = parseProject(ts, file);
-    const outDir = cfg.options.outDir;
-    if (!outDir || !main.startsWith(path.resolve(outDir) + path.sep)) continue;
+    if (!cfg.options.outDir) continue;
+    const outDir = path.resolve(cfg.options.outDir);
+    if (!mains.some((m) => under(m, outDir))) continue;
     if (cfg.fileNames.length === 0) return { how: 'empty', dir, pkg, file };
-    const writes = cfg.fileNames.some((f) => ts.getOutputFileNames(cfg, f, false).map((o) => path.resolve(o)).includes(main));
+    const outputs = new Set(cfg.fileNames.flatMap((f) => ts.getOutputFileNames(cfg, f, false).map((o) => path.resolve(o))));
+    const main = mains.find((m) => outputs.has(m));
+    if (!main) continue;
     // An "exports" map wins over "main" in require(): every file it names
-    // for require must come from the same project, or the package builds
-    // itself.
+    // for require must come from the same project (or be a file of the
+    // package as it is, such as ./package.json), or the package builds itself.
     const targets = requireTargets(pkg.exports);
-    const outside = targets.find((t) => !path.resolve(dir, t.split('*')[0]).startsWith(path.resolve(outDir) + path.sep));
-    if (writes && !outside) return { how: 'transpile', dir, pkg, file, cfg, ts, main, targets };
+    const outside = targets.find((t) => {
+      const r = path.resolve(dir, t.split('*')[0]);
+      return !under(r, outDir) && !(t.includes('*') ? false : fs.existsSync(r));
+    });
+    if (outside) {
+      why = `its exports name ${outside} for require, outside ${path.relative(dir, outDir)}`;
+      continue;
+    }
+    if (!steps.reached.has(file) && steps.reached.size > 0) {
+      why = `the project that writes its main, ${path.relative(dir, file)}, is not one its build runs`;
+      break;
+    }
+    if (steps.unknown) {
+      why = `its build runs "${steps.unknown}", which transpiling does not reproduce`;
+      break;
+    }
+    return { how: 'transpile', dir, pkg, file, cfg, ts, main, targets: targets.filter((t) => !t.includes('*')).map((t) => path.resolve(dir, t)) };
   }
-  if (!(pkg.scripts && pkg.scripts.build)) fail(`${pkg.name} (${dir}): no tsc project writes its main ${pkg.main} and it has no build script`);
-  return { how: 'own', dir, pkg, main };
+  if (!(pkg.scripts && pkg.scripts.build)) fail(`${pkg.name} (${dir}): ${why}, and it has no build script`);
+  return { how: 'own', dir, pkg, why };
+}
+
+// constEnumLine is the line of the first const enum declared in a file, 0
+// when there is none; the parse makes comments and strings not count.
+function constEnumLine(ts, f, text) {
+  if (!/\bconst\b/.test(text) || !/\benum\b/.test(text)) return 0;
+  const sf = ts.createSourceFile(f, text, ts.ScriptTarget.Latest, true);
+  let line = 0;
+  const visit = (n) => {
+    if (line) return;
+    if (n.kind === ts.SyntaxKind.EnumDeclaration && (n.modifiers || []).some((m) => m.kind === ts.SyntaxKind.ConstKeyword)) {
+      line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return line;
+}
+
+// resolvesTo reports whether a relative require() from file finds a file,
+// the way node looks: as is, with .js, .json or .node added, or index.js.
+function resolvesTo(file, spec) {
+  const f = path.resolve(path.dirname(file), spec);
+  return [f, f + '.js', f + '.json', f + '.node', f + '.cjs', path.join(f, 'index.js'), path.join(f, 'index.json')].some(
+    (c) => fs.existsSync(c) && fs.statSync(c).isFile()
+  );
 }
 
 function transpile(p) {
   const { ts, cfg } = p;
   const inputs = new Set(cfg.fileNames.map((f) => path.resolve(f)));
   const sources = [...inputs].filter((f) => !/\.d\.(ts|mts|cts)$/.test(f));
-  const root = path.resolve(cfg.options.rootDir || commonDir(sources));
+  // tsc's source root: rootDir, else the project's folder for a composite
+  // project, else the deepest folder holding every source.
+  const root = path.resolve(cfg.options.rootDir || (cfg.options.composite ? path.dirname(p.file) : commonDir(sources)));
   const outDir = path.resolve(cfg.options.outDir);
+  for (const f of [...inputs].filter((f) => /\.d\.(ts|mts|cts)$/.test(f))) {
+    const line = constEnumLine(ts, f, fs.readFileSync(f, 'utf8'));
+    if (line) fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline; build this release with its own build instead`);
+  }
   let n = 0;
+  const written = [];
   for (const f of sources) {
     const outs = ts.getOutputFileNames(cfg, f, false).map((o) => path.resolve(o));
-    const js = outs.find((o) => /\.(c|m)?js$/.test(o));
-    if (!js) continue;
-    fs.mkdirSync(path.dirname(js), { recursive: true });
-    if (!isSource(f) && !/\.(c|m)?jsx?$/.test(f)) {
-      fs.copyFileSync(f, js); // a JSON module: tsc copies it
-      n++;
+    if (/\.json$/.test(f)) {
+      const to = outs.find((o) => /\.json$/.test(o)); // tsc copies a JSON module it includes
+      if (to && to !== f) {
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.copyFileSync(f, to);
+        n++;
+      }
       continue;
     }
+    const js = outs.find((o) => /\.(c|m)?js$/.test(o));
+    if (!js) continue;
     const text = fs.readFileSync(f, 'utf8');
-    const constEnum = /^[ \t]*(export[ \t]+)?(declare[ \t]+)?const[ \t]+enum\b/m.exec(text);
-    if (constEnum) {
-      const line = text.slice(0, constEnum.index).split('\n').length;
-      fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline into other files; build this release with its own build instead`);
-    }
+    const line = constEnumLine(ts, f, text);
+    if (line) fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline into other files; build this release with its own build instead`);
     const r = ts.transpileModule(text, {
       compilerOptions: cfg.options,
       fileName: f,
@@ -207,7 +327,9 @@ function transpile(p) {
       const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : f;
       fail(`${p.pkg.name}: ${where}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
     }
+    fs.mkdirSync(path.dirname(js), { recursive: true });
     fs.writeFileSync(js, r.outputText);
+    written.push([js, r.outputText]);
     if (r.sourceMapText) {
       const map = outs.find((o) => o === js + '.map');
       if (map) fs.writeFileSync(map, r.sourceMapText);
@@ -233,8 +355,18 @@ function transpile(p) {
   // Only a source folder inside the package: from the package's own folder
   // this would copy package.json and the like into the output.
   if (root.startsWith(p.dir + path.sep)) walk(root);
-  for (const f of [p.main, ...p.targets.filter((t) => !t.includes('*')).map((t) => path.resolve(p.dir, t))]) {
+  for (const f of [p.main, ...p.targets]) {
     if (!fs.existsSync(f)) fail(`${p.pkg.name}: ${path.relative(p.dir, p.file)} did not write ${path.relative(p.dir, f)}, which require() loads`);
+  }
+  // tsc also compiles what the included files import; this script compiles
+  // only the included files. A relative require() that finds nothing means
+  // the project relied on that.
+  for (const [js, text] of written) {
+    for (const m of text.matchAll(/\brequire\("(\.\.?\/[^"]*|\.\.?)"\)/g)) {
+      if (!resolvesTo(js, m[1])) {
+        fail(`${p.pkg.name}: ${path.relative(p.dir, js)} requires "${m[1]}", which is not written: the file is not among ${path.relative(p.dir, p.file)}'s inputs (tsc compiles what they import; this script does not)`);
+      }
+    }
   }
   return `${n} files transpiled, ${copied} copied (${path.relative(p.dir, p.file)} → ${path.relative(p.dir, outDir)})`;
 }
@@ -245,8 +377,10 @@ const byName = new Map(plans.map((p) => [p.pkg.name, p]));
 // Own builds: the packages transpiling cannot serve, and the given packages they
 // depend on, dependencies first.
 const own = [];
+const visiting = new Set();
 const visit = (p) => {
-  if (own.includes(p)) return;
+  if (own.includes(p) || visiting.has(p)) return; // a cycle: pnpm's own order decides
+  visiting.add(p);
   const deps = { ...p.pkg.dependencies, ...p.pkg.devDependencies, ...p.pkg.peerDependencies };
   for (const name of Object.keys(deps)) if (byName.has(name)) visit(byName.get(name));
   own.push(p);
@@ -263,7 +397,7 @@ for (const p of plans) {
   console.log(`build-cjs: ${p.pkg.name}: ${transpile(p)} in ${Date.now() - t} ms`);
 }
 for (const p of own) {
-  const why = p.how === 'own' ? `no tsc project writes its main ${p.pkg.main}` : 'a package built by its own build depends on it';
+  const why = p.how === 'own' ? p.why : 'a package built by its own build depends on it';
   console.log(`build-cjs: ${p.pkg.name}: its own build (${why}): pnpm run build`);
   const r = spawnSync('pnpm', ['run', 'build'], { cwd: p.dir, stdio: 'inherit' });
   if (r.status !== 0) fail(`${p.pkg.name}: pnpm run build ${r.error ? `failed: ${r.error.message}` : `exited ${r.status}`}`);
