@@ -217,11 +217,12 @@ func (r *Runner) setup(ctx context.Context, e releasemap.RangeEntry, tag string,
 		spec.Live = io.Discard
 	}
 	where := "log " + spec.LogFile
-	if strings.Contains(s.Setup, "{cache}") && r.opts.SharedCache != "" {
-		where += "; {cache} is " + r.opts.SharedCache
-	}
-	if strings.Contains(s.Setup, "{map_dir}") && r.opts.MapDir != "" {
-		where += "; {map_dir} is " + r.opts.MapDir
+	// The folders the setup's placeholders name, so its note says where
+	// it works.
+	for _, ph := range [...]struct{ name, value string }{{"{cache}", r.opts.SharedCache}, {"{map_dir}", r.opts.MapDir}} {
+		if strings.Contains(s.Setup, ph.name) && ph.value != "" {
+			where += "; " + ph.name + " is " + ph.value
+		}
 	}
 	// A stalled install must stop the run, not hang it: setup_timeout
 	// bounds it, else the migration's timeout.

@@ -90,6 +90,9 @@ function typescriptFor(dir) {
   return compilers.get(file);
 }
 
+// commands splits a package script into its shell commands.
+const commands = (script) => script.split(/&&|\|\||;|\|/);
+
 // words splits one shell command into words, quotes removed.
 const words = (cmd) => (cmd.match(/"[^"]*"|'[^']*'|\S+/g) || []).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
 
@@ -107,7 +110,7 @@ function buildSteps(pkg, dir) {
     for (const n of [`pre${name}`, name, `post${name}`]) {
       if (seen.has(n) || !(n in scripts)) continue;
       seen.add(n);
-      for (const cmd of scripts[n].split(/&&|\|\||;|\|/)) runCommand(cmd);
+      commands(scripts[n]).forEach(runCommand);
     }
   };
   const runCommand = (cmd) => {
@@ -159,7 +162,7 @@ function buildSteps(pkg, dir) {
   const found = unknown;
   const reached = new Set(projects);
   for (const [n, script] of Object.entries(scripts)) {
-    if (/^build(:|$)/.test(n) && !seen.has(n)) for (const cmd of script.split(/&&|\|\||;|\|/)) runCommand(cmd);
+    if (/^build(:|$)/.test(n) && !seen.has(n)) commands(script).forEach(runCommand);
   }
   unknown = found;
   if (!projects.includes(path.join(dir, 'tsconfig.json'))) projects.push(path.join(dir, 'tsconfig.json'));
@@ -174,7 +177,8 @@ function parseProject(ts, file) {
   return ts.getParsedCommandLineOfConfigFile(file, undefined, host);
 }
 
-const isSource = (f) => /\.(ts|tsx|mts|cts)$/.test(f) && !/\.d\.(ts|mts|cts)$/.test(f);
+const isDeclaration = (f) => /\.d\.(ts|mts|cts)$/.test(f);
+const isSource = (f) => /\.(ts|tsx|mts|cts)$/.test(f) && !isDeclaration(f);
 
 // commonDir is tsc's source root when rootDir is not set: the deepest folder
 // holding every input that is not a declaration.
@@ -259,22 +263,21 @@ function plan(dir) {
   return { how: 'own', dir, pkg, why };
 }
 
-// constEnumLine is the line of the first const enum declared in a file, 0
-// when there is none; the parse makes comments and strings not count.
-function constEnumLine(ts, f, text) {
-  if (!/\bconst\b/.test(text) || !/\benum\b/.test(text)) return 0;
+// refuseConstEnum fails when file f of package p declares a const enum, which
+// a file-by-file build cannot inline into the files that use it; the parse
+// makes comments and strings not count.
+function refuseConstEnum(p, f, text) {
+  if (!/\bconst\b/.test(text) || !/\benum\b/.test(text)) return;
+  const { ts } = p;
   const sf = ts.createSourceFile(f, text, ts.ScriptTarget.Latest, true);
-  let line = 0;
   const visit = (n) => {
-    if (line) return;
     if (n.kind === ts.SyntaxKind.EnumDeclaration && (n.modifiers || []).some((m) => m.kind === ts.SyntaxKind.ConstKeyword)) {
-      line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
-      return;
+      const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+      fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline into other files; build this release with its own build instead`);
     }
     ts.forEachChild(n, visit);
   };
   visit(sf);
-  return line;
 }
 
 // resolvesTo reports whether a relative require() from file finds a file,
@@ -289,15 +292,12 @@ function resolvesTo(file, spec) {
 function transpile(p) {
   const { ts, cfg } = p;
   const inputs = new Set(cfg.fileNames.map((f) => path.resolve(f)));
-  const sources = [...inputs].filter((f) => !/\.d\.(ts|mts|cts)$/.test(f));
+  const sources = [...inputs].filter((f) => !isDeclaration(f));
   // tsc's source root: rootDir, else the project's folder for a composite
   // project, else the deepest folder holding every source.
   const root = path.resolve(cfg.options.rootDir || (cfg.options.composite ? path.dirname(p.file) : commonDir(sources)));
   const outDir = path.resolve(cfg.options.outDir);
-  for (const f of [...inputs].filter((f) => /\.d\.(ts|mts|cts)$/.test(f))) {
-    const line = constEnumLine(ts, f, fs.readFileSync(f, 'utf8'));
-    if (line) fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline; build this release with its own build instead`);
-  }
+  for (const f of [...inputs].filter(isDeclaration)) refuseConstEnum(p, f, fs.readFileSync(f, 'utf8'));
   let n = 0;
   const written = [];
   for (const f of sources) {
@@ -314,8 +314,7 @@ function transpile(p) {
     const js = outs.find((o) => /\.(c|m)?js$/.test(o));
     if (!js) continue;
     const text = fs.readFileSync(f, 'utf8');
-    const line = constEnumLine(ts, f, text);
-    if (line) fail(`${p.pkg.name}: ${f}:${line}: a const enum, which a file-by-file build cannot inline into other files; build this release with its own build instead`);
+    refuseConstEnum(p, f, text);
     const r = ts.transpileModule(text, {
       compilerOptions: cfg.options,
       fileName: f,
@@ -345,7 +344,7 @@ function transpile(p) {
         if (e.name !== 'node_modules' && path.resolve(f) !== outDir) walk(f);
         continue;
       }
-      if (!e.isFile() || inputs.has(f) || isSource(f) || /\.d\.(ts|mts|cts)$/.test(f)) continue;
+      if (!e.isFile() || inputs.has(f) || isSource(f) || isDeclaration(f)) continue;
       const to = path.join(outDir, path.relative(root, f));
       fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.copyFileSync(f, to);
